@@ -1,0 +1,239 @@
+"""The ``kb`` command: ingest, docs, show, search, eval, serve, model. Settings come from flags or KB_* variables."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from kb.errors import KBError
+from kb.settings import Settings, resolve
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return resolve(
+        os.environ,
+        index_dir=getattr(args, "index", None),
+        model=getattr(args, "model", None),
+        api_key=getattr(args, "api_key", None),
+    )
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from kb.embedding import load_embedder
+    from kb.ingest import ingest
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    report = ingest(paths, settings, load_embedder(settings), keep_deleted=args.keep_deleted, progress=_say)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for o in report.outcomes:
+            if o.status == "failed":
+                print(f"FAILED  {o.message}")
+        print(
+            f"documents: {report.count('added')} added, {report.count('updated')} updated, "
+            f"{report.count('unchanged')} unchanged, {report.count('failed')} failed, {report.count('deleted')} deleted\n"
+            f"index {settings.index_dir} ({report.generation or 'none'}): {report.documents} documents, "
+            f"{report.pages} pages, {report.chunks} passages; languages {report.languages}"
+        )
+    ok = report.count("failed") < len(report.outcomes) or not report.outcomes
+    return 0 if ok else 1
+
+
+def _store(settings: Settings) -> Any:
+    from kb import generations
+    from kb.store import Store
+
+    return Store(generations.require_current(settings.index_dir) / "kb.sqlite", readonly=True)
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    docs = _store(_settings(args)).documents()
+    if args.json:
+        print(json.dumps(docs, ensure_ascii=False, indent=2))
+        return 0
+    for d in docs:
+        print(f"{d['doc_id']:<40} {d['language']:<3} {d['n_pages']:>4} p {d['n_chunks']:>5} passages  {d['title'][:70]}")
+    print(f"{len(docs)} documents")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from kb.errors import NotFoundError
+
+    store = _store(_settings(args))
+    doc = store.document(args.doc_id)
+    if doc is None:
+        raise NotFoundError(f"no document {args.doc_id!r}", field="doc_id")
+    print(json.dumps(doc, ensure_ascii=False, indent=2))
+    for n, text in store.pages(args.doc_id):
+        print(f"\n=== page {n} ({len(text)} characters)")
+        for c in (c for c in store.chunks_of(args.doc_id) if c["page"] == n):
+            print(f"--- {c['chunk_id']} [{c['start']}:{c['end_']}] {c['language']} section={c['section']!r}")
+            print(c["text"] if args.full else c["text"][:300] + ("…" if len(c["text"]) > 300 else ""))
+    return 0
+
+
+def _open_index(settings: Settings) -> Any:
+    from kb.embedding import load_embedder
+    from kb.engine import load
+
+    return load(settings.index_dir, load_embedder(settings), settings.threads)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from kb.engine import search
+    from kb.types import Filters
+
+    settings = _settings(args)
+    index = _open_index(settings)
+    filters = Filters(args.lang, args.doc, args.source, args.date_from, args.date_to)
+    opts = dict(k=args.k, mode=args.mode, filters=filters, highlight=args.highlight,
+                max_chars=settings.limits.max_query_chars, max_k=settings.limits.max_k)  # fmt: skip
+    if args.queries:
+        return _batch(index, Path(args.queries), opts)
+    if not args.query:
+        raise KBError("give a query, or --queries FILE.jsonl")
+    result = search(index, args.query, **opts)  # type: ignore[arg-type]
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        return 0
+    print(f"{len(result.hits)} passages for {result.query!r} ({result.query_language}, {result.mode}, {result.took_ms:.0f} ms)\n")
+    for h in result.hits:
+        c = h.citation
+        where = f"p. {c.page}" if c.page is not None else f"chars {c.start}-{c.end}"
+        print(f"{h.rank}. [{h.score:.3f}] {c.title} — {c.publisher or '?'}, {c.date or 'n.d.'}, {where} ({c.language})")
+        sentence = next((x for x in h.highlights if x.kind == "sentence"), None)
+        shown = h.text[sentence.start : sentence.end] if sentence else h.text[:300]
+        print("   " + " ".join(shown.split())[:400])
+        print(f"   {c.doc_id} {c.chunk_id}" + (f"  also in: {', '.join(o.doc_id for o in h.also_in)}" if h.also_in else ""))
+    return 0
+
+
+def _batch(index: Any, path: Path, opts: dict[str, Any]) -> int:
+    from kb.engine import search
+
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                q = json.loads(line)
+                result = search(index, q["text"], **opts)
+            except KBError as exc:
+                print(json.dumps({"query_id": q.get("_id"), "error": exc.to_dict()}, ensure_ascii=False))
+                continue
+            except (ValueError, KeyError, TypeError):
+                _say(f"{path}:{lineno}: not a {{\"_id\", \"text\"}} JSON line, skipped")
+                continue
+            hits = [{"doc_id": h.doc_id, "chunk_id": h.chunk_id, "score": round(h.score, 6), "text": h.text,
+                     "citation": h.citation.to_dict()} for h in result.hits]  # fmt: skip
+            print(json.dumps({"query_id": q.get("_id"), "hits": hits}, ensure_ascii=False))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from kb.evaluate import evaluate, format_table
+
+    settings = _settings(args)
+    report = evaluate(Path(args.dir), settings, queries=Path(args.queries) if args.queries else None,
+                      modes=args.modes.split(","), index_dir=Path(args.index) if args.index else None,
+                      limit=args.limit, progress=_say, corpus_file=args.corpus)  # fmt: skip
+    out = Path(args.out) if args.out else Path(f"{report['dataset']}.eval.json")
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print(format_table(report))
+    print(f"report: {out}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings(args)
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from kb.embedding import default_model_path, load_embedder
+
+    settings = _settings(args)
+    path = default_model_path(settings.cache_dir)
+    emb = load_embedder(settings)
+    print(f"model {emb.name} ready (dimension {emb.dim}) at {path}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kb", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def command(name: str, func: Any, help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.add_argument("--index", help="index folder (default: index/ or KB_INDEX)")
+        sp.add_argument("--model", help="sentence-transformers model name or folder (default: KB_MODEL or e5-small)")
+        sp.set_defaults(func=func)
+        return sp
+
+    sp = command("ingest", cmd_ingest, "parse, chunk and index files and folders (default: the shipped corpus)")
+    sp.add_argument("paths", nargs="*")
+    sp.add_argument("--keep-deleted", action="store_true", help="keep documents whose file has gone")
+    sp.add_argument("--json", action="store_true")
+    sp = command("docs", cmd_docs, "list the indexed documents")
+    sp.add_argument("--json", action="store_true")
+    sp = command("show", cmd_show, "a document's metadata, pages and passages with their spans")
+    sp.add_argument("doc_id")
+    sp.add_argument("--full", action="store_true", help="print whole passages")
+    sp = command("search", cmd_search, "search the index")
+    sp.add_argument("query", nargs="?")
+    sp.add_argument("--k", type=int, default=10)
+    sp.add_argument("--mode", default="hybrid", choices=["hybrid", "semantic", "keyword"])
+    sp.add_argument("--lang")
+    sp.add_argument("--doc")
+    sp.add_argument("--source", help="publisher or source URL contains this")
+    sp.add_argument("--date-from")
+    sp.add_argument("--date-to")
+    sp.add_argument("--highlight", default="auto", choices=["auto", "terms", "none"])
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--queries", help='JSON Lines of {"_id", "text"}: one JSON line of hits per query')
+    sp = command("eval", cmd_eval, "retrieval quality on a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv)")
+    sp.add_argument("dir")
+    sp.add_argument("--queries", help="other queries with the same ids")
+    sp.add_argument("--corpus", help="corpus file inside DIR (default corpus.jsonl)")
+    sp.add_argument("--modes", default="keyword,semantic,hybrid")
+    sp.add_argument("--limit", type=int, help="only the first N queries")
+    sp.add_argument("--out", help="JSON report path")
+    sp = command("serve", cmd_serve, "serve the API and the web page")
+    sp.add_argument("--host", default="127.0.0.1")
+    sp.add_argument("--port", type=int, default=8000)
+    sp.add_argument("--api-key", help="enables the write endpoints (or KB_API_KEY)")
+    command("model", cmd_model, "build (offline) and load the embedding model")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KBError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""Ingest files into the index: parse, chunk, tag languages, embed, and publish a new generation.
+
+Incremental: a file whose content hash is unchanged is skipped, a changed file replaces its documents, a
+file gone from an ingested folder loses its documents (unless ``keep_deleted``). Bad files are reported
+one line each and never stop the run. Nothing is written unless something changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kb import generations
+from kb.builder import Change, build_generation
+from kb.chunking import chunk
+from kb.embedding import Embedder
+from kb.errors import DocumentError, InputError, LimitError
+from kb.langid import detect
+from kb.loaders import Parsed
+from kb.sandbox import parse_files
+from kb.settings import Settings
+from kb.store import Store
+from kb.textutil import slugify
+from kb.types import Chunk, Document, FileOutcome, IngestReport
+
+DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}$")
+META_FIELDS = ("title", "publisher", "source_url", "date", "language")
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Source:
+    """One input file: where it is, how it is known in the index, and what the user says about it."""
+
+    path: Path
+    key: str
+    name: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    root: str | None = None
+
+
+def discover(paths: list[Path]) -> tuple[list[Source], list[str], list[FileOutcome]]:
+    """Files under ``paths`` with their manifest metadata; also the folders scanned, for deletions."""
+    sources: list[Source] = []
+    roots: list[str] = []
+    missing: list[FileOutcome] = []
+    for p in paths:
+        if p.is_dir():
+            root = p.resolve()
+            roots.append(str(root))
+            meta = _manifest(root)
+            for f in sorted(x for x in root.rglob("*") if x.is_file() and not _ignored(x, root)):
+                sources.append(Source(f, str(f.resolve()), str(f.relative_to(root)), meta.get(f.name, {}), str(root)))
+        elif p.is_file():
+            meta = _manifest(p.resolve().parent).get(p.name, {})
+            sources.append(Source(p, str(p.resolve()), p.name, meta))
+        else:
+            missing.append(FileOutcome(str(p), "failed", error_code="not_found", message=f"{p}: no such file or folder"))
+    return sources, roots, missing
+
+
+def _ignored(f: Path, root: Path) -> bool:
+    rel = f.relative_to(root).parts
+    return any(part.startswith(".") for part in rel) or f.name in ("manifest.json", "README.md", "SOURCE.md")
+
+
+def _manifest(folder: Path) -> dict[str, dict[str, Any]]:
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {d["file"]: d for d in data.get("documents", []) if isinstance(d, dict) and "file" in d}
+    except (ValueError, KeyError, AttributeError) as exc:
+        raise InputError(f"{path}: invalid manifest ({exc})", field=str(path)) from exc
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def ingest(
+    paths: list[Path],
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    keep_deleted: bool = False,
+    progress: Progress | None = None,
+    sources: list[Source] | None = None,
+) -> IngestReport:
+    """Ingest files and folders into ``settings.index_dir``; returns what happened to each file."""
+    say = progress or (lambda _msg: None)
+    if sources is None:
+        sources, roots, outcomes = discover(paths)
+    else:
+        roots, outcomes = [], []
+    with generations.writer_lock(settings.index_dir):
+        generations.clean(settings.index_dir)
+        gen = generations.current(settings.index_dir)
+        store = Store(gen / "kb.sqlite", readonly=True) if gen else None
+        known = store.sources() if store else {}
+        change = Change()
+        todo = _changed_sources(sources, known, settings, outcomes, say)
+        _parse_all(todo, settings, store, known, change, outcomes, say)
+        if not keep_deleted:
+            _deletions(roots, sources, known, store, change, outcomes)
+        report = IngestReport(outcomes=outcomes)
+        if change.empty():
+            say("nothing changed; index left as it is")
+        else:
+            say(f"embedding {sum(len(c) for c in change.chunks)} passages with {embedder.name}")
+            gen = build_generation(settings, embedder, gen, change, progress=say)
+            report.changed = True
+        if store:
+            store.close()
+        if gen:
+            _summarise(report, gen)
+        return report
+
+
+def _changed_sources(sources: list[Source], known: dict[str, str], settings: Settings,
+                     outcomes: list[FileOutcome], say: Progress) -> list[tuple[Source, str]]:  # fmt: skip
+    todo = []
+    for src in sources:
+        size = src.path.stat().st_size
+        if size > settings.limits.max_file_bytes:
+            msg = f"{src.name}: {size / 2**20:.0f} MB, over the {settings.limits.max_file_bytes / 2**20:.0f} MB limit"
+            outcomes.append(FileOutcome(src.name, "failed", error_code=LimitError.code, message=msg))
+            continue
+        digest = file_hash(src.path)
+        if known.get(src.key) == digest:
+            outcomes.append(FileOutcome(src.name, "unchanged"))
+            continue
+        todo.append((src, digest))
+    say(f"{len(todo)} file(s) to parse, {len(sources) - len(todo)} unchanged or skipped")
+    return todo
+
+
+def _parse_all(todo: list[tuple[Source, str]], settings: Settings, store: Store | None, known: dict[str, str],
+               change: Change, outcomes: list[FileOutcome], say: Progress) -> None:  # fmt: skip
+    taken: dict[str, str] = {}
+    jobs = [(src.name, src.path) for src, _ in todo]
+    for n, (i, result) in enumerate(parse_files(jobs, settings.limits, settings.workers), start=1):
+        src, digest = todo[i]
+        status = "updated" if src.key in known else "added"
+        if isinstance(result, DocumentError):
+            outcomes.append(FileOutcome(src.name, "failed", error_code=result.code, message=result.message))
+            say(f"[{n}/{len(jobs)}] FAILED {result.message}")
+            continue
+        docs, warnings = _prepare(src, digest, result, store, taken)
+        for doc in docs:
+            change.add(doc, _chunk_doc(doc, settings))
+        change.replace_source(src.key, digest, store.docs_of_source(src.key) if store else [])
+        for doc in docs:
+            if doc.stored_file:
+                change.files[doc.stored_file] = src.path
+        outcomes.append(FileOutcome(src.name, status, [d.doc_id for d in docs], message="; ".join(warnings) or None))
+        say(f"[{n}/{len(jobs)}] {status} {src.name}: {len(docs)} document(s)" + (f", {len(warnings)} warning(s)" if warnings else ""))
+        for w in warnings[:20]:
+            say(f"    {w}")
+
+
+def _prepare(src: Source, digest: str, parsed: Parsed, store: Store | None,
+             taken: dict[str, str]) -> tuple[list[Document], list[str]]:  # fmt: skip
+    """Give the parsed documents their ids and metadata; drop ids that belong to another source."""
+    docs, warnings = [], list(parsed.warnings)
+    single = len(parsed.documents) == 1 and parsed.documents[0].kind != "jsonl"
+    for doc in parsed.documents:
+        if single:
+            doc.doc_id = str(src.meta.get("id") or slugify(Path(src.name).stem))
+        for key in META_FIELDS:
+            if src.meta.get(key):
+                setattr(doc, key, src.meta[key])
+        doc.title = doc.title or Path(src.name).stem
+        doc.source_key, doc.content_hash = src.key, digest
+        if doc.kind == "pdf":
+            doc.stored_file = f"{digest}.pdf"
+        owner = taken.get(doc.doc_id) or (_owner(store, doc.doc_id))
+        if not DOC_ID.match(doc.doc_id):
+            warnings.append(f"{src.name}: document id {doc.doc_id[:80]!r} is not valid ([A-Za-z0-9._:-], ≤ 200), skipped")
+            continue
+        if owner and owner != src.key:
+            if single and not src.meta.get("id"):
+                doc.doc_id = f"{doc.doc_id}-{hashlib.sha1(src.key.encode()).hexdigest()[:6]}"
+            else:
+                warnings.append(f"{src.name}: document id {doc.doc_id!r} already belongs to {owner}, skipped")
+                continue
+        taken[doc.doc_id] = src.key
+        docs.append(doc)
+    return docs, warnings
+
+
+def _owner(store: Store | None, doc_id: str) -> str | None:
+    row = store.document(doc_id) if store else None
+    return str(row["source_key"]) if row else None
+
+
+def _chunk_doc(doc: Document, settings: Settings) -> list[Chunk]:
+    if not doc.language:
+        doc.language = detect(" ".join(p.text for p in doc.pages)[:5000]) or "und"
+    chunks = chunk(doc, settings.chunk)
+    for ch in chunks:
+        ch.language = (detect(ch.text) if len(ch.text) >= 40 else "") or doc.language
+    return chunks
+
+
+def _deletions(roots: list[str], sources: list[Source], known: dict[str, str], store: Store | None,
+               change: Change, outcomes: list[FileOutcome]) -> None:  # fmt: skip
+    present = {s.key for s in sources}
+    for key in known:
+        if key not in present and any(key.startswith(r.rstrip("/") + "/") for r in roots):
+            doc_ids = store.docs_of_source(key) if store else []
+            change.replace_source(key, None, doc_ids)
+            outcomes.append(FileOutcome(key, "deleted", doc_ids))
+
+
+def _summarise(report: IngestReport, gen: Path) -> None:
+    store = Store(gen / "kb.sqlite", readonly=True)
+    report.documents = store.count("documents")
+    report.chunks = store.count("chunks")
+    report.pages = store.count("pages")
+    report.languages = store.languages()
+    report.generation = gen.name
+    store.close()

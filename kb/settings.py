@@ -1,0 +1,85 @@
+"""Settings, resolved once at the edge (flags or ``KB_*`` variables) and passed in.
+
+kb never reads the environment itself: the CLI and the API call :func:`resolve` with ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+DEFAULT_MODEL = "intfloat/multilingual-e5-small"
+
+
+@dataclass(frozen=True)
+class ChunkParams:
+    min_words: int = 150
+    target_words: int = 220
+    max_words: int = 300
+    overlap_sentences: int = 1
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 256 * 2**20
+    parse_timeout_s: float = 120.0
+    parse_memory_mb: int = 2048
+    max_query_chars: int = 2000
+    max_k: int = 100
+    max_upload_bytes: int = 50 * 2**20
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: Path = Path("index")
+    corpus_dir: Path = Path("corpus")
+    model: str = DEFAULT_MODEL
+    cache_dir: Path = Path.home() / ".cache" / "kb"
+    threads: int = 2
+    batch_size: int = 16
+    exact_max: int = 50_000  # above this many passages the dense index is HNSW
+    chunk: ChunkParams = field(default_factory=ChunkParams)
+    limits: Limits = field(default_factory=Limits)
+    api_key: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    workers: int = 2  # parser processes during ingest
+
+
+_ENV = {
+    "KB_INDEX": ("index_dir", Path),
+    "KB_CORPUS": ("corpus_dir", Path),
+    "KB_MODEL": ("model", str),
+    "KB_CACHE": ("cache_dir", Path),
+    "KB_THREADS": ("threads", int),
+    "KB_BATCH_SIZE": ("batch_size", int),
+    "KB_EXACT_MAX": ("exact_max", int),
+    "KB_API_KEY": ("api_key", str),
+    "KB_WORKERS": ("workers", int),
+}
+_LIMIT_ENV = {
+    "KB_PARSE_TIMEOUT": ("parse_timeout_s", float),
+    "KB_PARSE_MEMORY_MB": ("parse_memory_mb", int),
+    "KB_MAX_FILE_BYTES": ("max_file_bytes", int),
+    "KB_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
+}
+
+
+def resolve(env: Mapping[str, str], **overrides: object) -> Settings:
+    """Settings from ``KB_*`` variables in ``env``, then explicit overrides (flags; None = not given)."""
+    values: dict[str, object] = {}
+    for var, (name, conv) in _ENV.items():
+        if env.get(var):
+            values[name] = conv(env[var])
+    if env.get("KB_CORS_ORIGINS"):
+        values["cors_origins"] = tuple(o.strip() for o in env["KB_CORS_ORIGINS"].split(",") if o.strip())
+    limits = {name: conv(env[var]) for var, (name, conv) in _LIMIT_ENV.items() if env.get(var)}
+    known = {f.name for f in fields(Settings)}
+    values.update({k: v for k, v in overrides.items() if v is not None and k in known})
+    for name in ("index_dir", "corpus_dir", "cache_dir"):
+        if name in values:
+            values[name] = Path(str(values[name]))
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if limits:
+        settings = replace(settings, limits=replace(settings.limits, **limits))  # type: ignore[arg-type]
+    return settings

@@ -1,0 +1,185 @@
+"""The dataclasses kb's public API takes and returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Section:
+    """A heading and the character offset in its page where the text under it starts."""
+
+    start: int
+    title: str
+
+
+@dataclass
+class Page:
+    n: int
+    text: str
+    sections: list[Section] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """A parsed source, before chunking. ``paginated`` is False for texts without pages (one page 1)."""
+
+    doc_id: str
+    title: str
+    pages: list[Page]
+    kind: str
+    paginated: bool = False
+    language: str = ""
+    publisher: str = ""
+    source_url: str = ""
+    date: str | None = None
+    source_key: str = ""
+    content_hash: str = ""
+    stored_file: str | None = None
+
+    def meta(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("pages")
+        return d
+
+
+@dataclass
+class Chunk:
+    """A passage whose text is exactly ``page.text[start:end]`` of page ``page`` of ``doc_id``."""
+
+    chunk_id: str
+    doc_id: str
+    seq: int
+    page: int
+    start: int
+    end: int
+    text: str
+    section: str = ""
+    language: str = ""
+
+
+@dataclass
+class Citation:
+    doc_id: str
+    title: str
+    publisher: str
+    date: str | None
+    source_url: str
+    page: int | None
+    start: int
+    end: int
+    section: str
+    language: str
+    chunk_id: str
+
+    @property
+    def reference(self) -> str:
+        """A ready-to-paste reference: Publisher, « Title », date, p. N."""
+        parts = [p for p in (self.publisher, f"« {self.title} »" if self.title else "") if p]
+        if self.date:
+            parts.append(self.date)
+        if self.page is not None:
+            parts.append(f"p. {self.page}")
+        if self.source_url:
+            parts.append(self.source_url)
+        return ", ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "reference": self.reference}
+
+
+@dataclass
+class Highlight:
+    start: int
+    end: int
+    kind: str  # "sentence" (semantic) or "term" (lexical)
+
+
+@dataclass
+class Hit:
+    rank: int
+    score: float
+    chunk_id: str
+    doc_id: str
+    text: str
+    citation: Citation
+    highlights: list[Highlight] = field(default_factory=list)
+    also_in: list[Citation] = field(default_factory=list)
+    dense_score: float | None = None
+    keyword_score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "doc_id": self.doc_id,
+            "chunk_id": self.chunk_id,
+            "text": self.text,
+            "highlights": [asdict(h) for h in self.highlights],
+            "citation": self.citation.to_dict(),
+            "also_in": [c.to_dict() for c in self.also_in],
+        }
+
+
+@dataclass
+class Filters:
+    language: str | None = None
+    doc_id: str | None = None
+    source: str | None = None  # publisher or source URL host
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def active(self) -> bool:
+        return any(v for v in asdict(self).values())
+
+
+@dataclass
+class SearchResult:
+    query: str
+    query_language: str
+    mode: str
+    took_ms: float
+    hits: list[Hit]
+    total_candidates: int = 0
+    generation: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "query_language": self.query_language,
+            "mode": self.mode,
+            "took_ms": round(self.took_ms, 2),
+            "generation": self.generation,
+            "hits": [h.to_dict() for h in self.hits],
+        }
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one input file during ingest."""
+
+    path: str
+    status: str  # added | updated | unchanged | failed | deleted
+    doc_ids: list[str] = field(default_factory=list)
+    error_code: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    documents: int = 0
+    chunks: int = 0
+    pages: int = 0
+    languages: dict[str, int] = field(default_factory=dict)
+    generation: str = ""
+    changed: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {
+            s: self.count(s) for s in ("added", "updated", "unchanged", "failed", "deleted")
+        }

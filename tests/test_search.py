@@ -1,0 +1,153 @@
+"""Search with the real default model over a small bilingual fixture and the shipped corpus."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kb.embedding import Embedder
+from kb.engine import Index, load, search
+from kb.errors import IndexMismatchError, NotFoundError, QueryError
+from kb.ingest import ingest
+from kb.settings import Settings
+from kb.types import Filters
+from tests.conftest import FIXTURES, run_kb
+
+
+def test_english_question_finds_french_passage_first(bilingual_index: Index) -> None:
+    r = search(bilingual_index, "How many months of safety stock are required for major medicines?")
+    top = r.hits[0]
+    assert r.query_language == "en"
+    assert top.doc_id == "penuries" and top.citation.language == "fr"
+    assert "quatre mois" in top.text
+    sentence = [h for h in top.highlights if h.kind == "sentence"]
+    assert sentence and "quatre mois" in top.text[sentence[0].start : sentence[0].end]
+
+
+def test_french_question_finds_english_passage_first(bilingual_index: Index) -> None:
+    r = search(bilingual_index, "Combien d'emplois dans la bioproduction d'ici 2030 selon France Biolead ?")
+    assert r.query_language == "fr"
+    assert r.hits[0].doc_id == "biolead-charter" and "20,000" in r.hits[0].text
+
+
+def test_shipped_corpus_cross_lingual(corpus_index: Index) -> None:
+    r = search(corpus_index, "What is the ambition of the acceleration strategy for biotherapies?", k=3)
+    assert r.hits[0].doc_id == "france2030-biotherapies"
+    r = search(corpus_index, "Quelle part des biomédicaments la France importe-t-elle ?", k=3)
+    assert r.hits[0].doc_id == "france-biolead-launch" and "95%" in r.hits[0].text
+
+
+@pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
+def test_modes_return_cited_passages(bilingual_index: Index, mode: str) -> None:
+    r = search(bilingual_index, "stock de sécurité des médicaments", mode=mode, k=3)
+    assert r.mode == mode and r.hits
+    for h in r.hits:
+        page = bilingual_index.store.page(h.doc_id, h.citation.page or 1)
+        assert page is not None and page[h.citation.start : h.citation.end] == h.text
+    assert r.hits[0].doc_id == "penuries"
+
+
+def test_keyword_highlights_are_terms(bilingual_index: Index) -> None:
+    h = search(bilingual_index, "antibiotiques", mode="keyword", k=1).hits[0]
+    terms = [h.text[x.start : x.end].lower() for x in h.highlights if x.kind == "term"]
+    assert "antibiotiques" in terms
+
+
+def test_filters_language_document_source_date(bilingual_index: Index) -> None:
+    q = "production de médicaments"
+    assert {h.citation.language for h in search(bilingual_index, q, filters=Filters(language="en")).hits} == {"en"}
+    assert {h.doc_id for h in search(bilingual_index, q, filters=Filters(doc_id="strategie")).hits} == {"strategie"}
+    src = search(bilingual_index, q, filters=Filters(source="ministry")).hits
+    assert src and {h.doc_id for h in src} == {"devices"}
+    dated = search(bilingual_index, q, k=20, filters=Filters(date_from="2024", date_to="2024-12-31")).hits
+    assert dated and {h.doc_id for h in dated} == {"penuries"}
+    for mode in ("keyword", "semantic"):
+        hits = search(bilingual_index, q, mode=mode, k=20, filters=Filters(date_to="2022")).hits
+        assert hits and all((h.citation.date or "9") <= "2022-12-31" for h in hits)
+
+
+def test_filter_returns_k_when_k_exist(bilingual_index: Index) -> None:
+    n_fr = int((bilingual_index.table.chunk_lang == bilingual_index.table.lang_codes.index("fr")).sum())
+    r = search(bilingual_index, "biological medicines jobs", k=n_fr, filters=Filters(language="fr"))
+    assert len(r.hits) == n_fr - 1  # the two identical "note" passages count once
+
+
+def test_duplicate_text_appears_once_with_both_sources(bilingual_index: Index) -> None:
+    r = search(bilingual_index, "partager les données de capacité de production, goulets d'étranglement", k=5)
+    ids = [h.doc_id for h in r.hits]
+    assert len([i for i in ids if i.startswith("note-")]) == 1
+    top = next(h for h in r.hits if h.doc_id.startswith("note-"))
+    assert {top.doc_id, *(c.doc_id for c in top.also_in)} == {"note-1", "note-2"}
+
+
+def test_unknown_document_filter(bilingual_index: Index) -> None:
+    with pytest.raises(NotFoundError):
+        search(bilingual_index, "stock", filters=Filters(doc_id="nope"))
+
+
+@pytest.mark.parametrize("query", ["", "   ", "?!…;:", "x" * 10_000])
+def test_bad_queries_get_clear_errors(bilingual_index: Index, query: str) -> None:
+    with pytest.raises(QueryError) as e:
+        search(bilingual_index, query)
+    assert e.value.field == "q" and e.value.message
+
+
+def test_bad_parameters(bilingual_index: Index) -> None:
+    with pytest.raises(QueryError, match="mode"):
+        search(bilingual_index, "stock", mode="fuzzy")
+    with pytest.raises(QueryError, match="k must"):
+        search(bilingual_index, "stock", k=0)
+    with pytest.raises(QueryError, match="date_from"):
+        search(bilingual_index, "stock", filters=Filters(date_from="yesterday"))
+
+
+def test_added_then_removed_document(base_settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    shutil.copytree(FIXTURES / "bilingual", docs)
+    settings = replace(base_settings, index_dir=tmp_path / "index")
+    ingest([docs], settings, embedder)
+    q = "Quel est le programme de vaccination des saumons en Bretagne ?"
+    assert search(load(settings.index_dir, embedder), q, k=1).hits[0].doc_id != "saumons"
+    (docs / "saumons.txt").write_text(
+        "Vaccination des saumons\n\nLe programme breton de vaccination des saumons d'élevage protège les "
+        "poissons contre la furonculose grâce à un vaccin injecté avant leur transfert en mer.\n"
+    )
+    ingest([docs], settings, embedder)
+    assert search(load(settings.index_dir, embedder), q, k=1).hits[0].doc_id == "saumons"
+    (docs / "saumons.txt").unlink()
+    report = ingest([docs], settings, embedder)
+    assert report.count("deleted") == 1
+    index = load(settings.index_dir, embedder)
+    assert "saumons" not in index.table.docs
+    assert all(h.doc_id != "saumons" for h in search(index, q, k=10).hits)
+
+
+def test_mismatched_model_fails_clearly(corpus_index: Index) -> None:
+    class Other:
+        name, dim = "sentence-transformers/other-model", 384
+
+    with pytest.raises(IndexMismatchError, match="built with model"):
+        load(corpus_index.path.parent, Other())  # type: ignore[arg-type]
+    env_cli = run_kb("search", "stock", "--index", str(corpus_index.path.parent), "--model", "/nonexistent/model")
+    assert env_cli.returncode != 0 and "error:" in env_cli.stderr and "Traceback" not in env_cli.stderr
+
+
+def test_cli_search_json_and_batch(served_index: Path, tmp_path: Path) -> None:
+    out = run_kb("search", "pénuries de médicaments", "--index", str(served_index), "--json", "--k", "2")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert len(data["hits"]) == 2 and data["hits"][0]["citation"]["doc_id"]
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"_id": "a", "text": "safety stock"}\n{"_id": "b", "text": "emplois bioproduction"}\n'
+                       '{"_id": "c", "text": "!!!"}\n')  # fmt: skip
+    out = run_kb("search", "--queries", str(queries), "--json", "--index", str(served_index), "--k", "3")
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [x["query_id"] for x in lines] == ["a", "b", "c"]
+    assert len(lines[0]["hits"]) == 3 and {"doc_id", "chunk_id", "score", "text", "citation"} <= set(lines[0]["hits"][0])
+    assert lines[2]["error"]["code"] == "bad_query"
+    human = run_kb("search", "emplois bioproduction", "--index", str(served_index), "--k", "1")
+    assert human.returncode == 0 and "1." in human.stdout
