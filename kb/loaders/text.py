@@ -55,7 +55,7 @@ def plain_sections(text: str) -> list[Section]:
             and s[0].isupper()
             and s[-1] not in ".,;:!?…)»\"'"
             and not s.startswith(("-", "•", "*"))
-            and len(nxt.split()) > len(words)
+            and (len(nxt.split()) > len(words) or not out)
         ):
             out.append(Section(start=pos + line.index(s[0]), title=s))
         pos += len(line) + 1
