@@ -135,8 +135,7 @@ def _batch(index: Any, path: Path, opts: dict[str, Any]) -> int:
             except (ValueError, KeyError, TypeError):
                 _say(f"{path}:{lineno}: not a {{\"_id\", \"text\"}} JSON line, skipped")
                 continue
-            hits = [{"doc_id": h.doc_id, "chunk_id": h.chunk_id, "score": round(h.score, 6), "text": h.text,
-                     "citation": h.citation.to_dict()} for h in result.hits]  # fmt: skip
+            hits = [h.to_dict() for h in result.hits]
             print(json.dumps({"query_id": q.get("_id"), "hits": hits}, ensure_ascii=False))
     return 0
 

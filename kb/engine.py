@@ -169,5 +169,5 @@ def _citation(index: Index, row: dict[str, Any]) -> Citation:
         doc_id=row["doc_id"], title=doc["title"], publisher=doc["publisher"], date=doc["date"],
         source_url=doc["source_url"], page=row["page"] if doc["paginated"] else None,
         start=row["start"], end=row["end_"], section=row["section"], language=row["language"],
-        chunk_id=row["chunk_id"],
+        chunk_id=row["chunk_id"], has_file=bool(doc["stored_file"]),
     )  # fmt: skip

@@ -231,3 +231,26 @@ def _summarise(report: IngestReport, gen: Path) -> None:
     report.languages = store.languages()
     report.generation = gen.name
     store.close()
+
+
+def remove(doc_ids: list[str], settings: Settings, embedder: Embedder) -> IngestReport:
+    """Remove documents by id (and forget their source, so that re-adding the same file works)."""
+    with generations.writer_lock(settings.index_dir):
+        gen = generations.require_current(settings.index_dir)
+        store = Store(gen / "kb.sqlite", readonly=True)
+        rows = [store.document(d) for d in doc_ids]
+        store.close()
+        missing = [d for d, r in zip(doc_ids, rows, strict=True) if r is None]
+        if missing:
+            from kb.errors import NotFoundError
+
+            raise NotFoundError(f"no document {missing[0]!r} in the index", field="doc_id")
+        change = Change()
+        change.remove_documents(doc_ids)
+        for row in rows:
+            assert row is not None
+            change.sources[row["source_key"]] = None
+        gen = build_generation(settings, embedder, gen, change)
+        report = IngestReport(outcomes=[FileOutcome(d, "deleted", [d]) for d in doc_ids], changed=True)
+        _summarise(report, gen)
+        return report

@@ -72,6 +72,7 @@ class Citation:
     section: str
     language: str
     chunk_id: str
+    has_file: bool = False
 
     @property
     def reference(self) -> str:
@@ -85,8 +86,30 @@ class Citation:
             parts.append(self.source_url)
         return ", ".join(parts)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "reference": self.reference}
+    def links(self, quote: str = "") -> dict[str, str]:
+        """Where to read the passage: its page in context here, and the source at that place.
+
+        ``source`` is the stored PDF at ``#page=N`` when there is one, else the source URL, with a text
+        fragment (``#:~:text=``) of ``quote`` so that browsers that support it scroll to the passage.
+        """
+        from urllib.parse import quote as q
+
+        page = self.page or 1
+        seq = self.chunk_id.rsplit("#", 1)[-1]
+        context = f"/documents/{q(self.doc_id, safe='')}?page={page}#c{seq}"
+        if self.has_file:
+            source = f"/files/{q(self.doc_id, safe='')}#page={page}"
+        elif self.source_url:
+            words = " ".join(quote.split()[:8])
+            source = self.source_url + (f"#:~:text={q(words, safe='')}" if words else "")
+        else:
+            source = context
+        return {"context": context, "source": source}
+
+    def to_dict(self, quote: str = "") -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("has_file")
+        return {**d, "reference": self.reference, "links": self.links(quote)}
 
 
 @dataclass
@@ -109,6 +132,11 @@ class Hit:
     dense_score: float | None = None
     keyword_score: float | None = None
 
+    def quote(self) -> str:
+        """The best sentence of the passage (or its start), for links that point into the source."""
+        best = next((h for h in self.highlights if h.kind == "sentence"), None)
+        return self.text[best.start : best.end] if best else self.text[:200]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rank": self.rank,
@@ -117,7 +145,7 @@ class Hit:
             "chunk_id": self.chunk_id,
             "text": self.text,
             "highlights": [asdict(h) for h in self.highlights],
-            "citation": self.citation.to_dict(),
+            "citation": self.citation.to_dict(self.quote()),
             "also_in": [c.to_dict() for c in self.also_in],
         }
 

@@ -1,0 +1,104 @@
+"""The FastAPI application: JSON API under /api/v1, the web search page at /, one error shape."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.state import State
+from kb.embedding import Embedder, load_embedder
+from kb.errors import KBError
+from kb.settings import Settings
+
+log = logging.getLogger("kb.access")
+STATIC = Path(__file__).parent / "static"
+MAX_URL = 8192
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")  # fmt: skip
+DOCS_CSP = "default-src 'self' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net"
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    body = {"error": {"status": status, "code": code, "message": message, "field": field}}
+    return JSONResponse(body, status_code=status)
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(KBError)
+    async def kb_error(_req: Request, exc: KBError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.field)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = [str(x) for x in first.get("loc", []) if x not in ("query", "body", "path", "form", "header")]
+        field = ".".join(loc) or None
+        msg = f"{field}: {first.get('msg', 'invalid value')}" if field else str(first.get("msg", "invalid request"))
+        return error_response(422, "validation_error", msg, field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 414: "uri_too_long"}
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def crash(_req: Request, exc: Exception) -> JSONResponse:
+        logging.getLogger("kb.api").exception("unhandled error")
+        return error_response(500, "internal_error", "internal error; the request was not completed")
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        t0 = time.perf_counter()
+        length = request.headers.get("content-length", "")
+        if len(str(request.url)) > MAX_URL:
+            response: Response = error_response(414, "uri_too_long", f"request URL over {MAX_URL} characters")
+        elif length.isdigit() and int(length) > settings.limits.max_upload_bytes + 65536:
+            limit_mb = settings.limits.max_upload_bytes // 2**20
+            response = error_response(413, "too_large", f"request body over the {limit_mb} MB limit", "file")
+        else:
+            response = await call_next(request)
+        docs = request.url.path in ("/docs", "/redoc")
+        response.headers["Content-Security-Policy"] = DOCS_CSP if docs else CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        ms = (time.perf_counter() - t0) * 1000
+        log.info('%s "%s %s" %d %.1f ms', request.client.host if request.client else "-", request.method,
+                 request.url.path, response.status_code, ms)  # fmt: skip
+        return response
+
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])  # fmt: skip
+
+
+def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
+    """The app over the index in ``settings.index_dir``; raises NoIndexError if there is none."""
+    from api import routes, web
+
+    state = State.open(settings, embedder or load_embedder(settings))
+    app = FastAPI(
+        title="kb — bilingual search over French biotherapy strategy documents",
+        version="1.0.0",
+        description="Passages with exact citations (document, page, character span) from French and English "
+        "policy texts. Every error has the shape {\"error\": {status, code, message, field}}.",
+    )
+    app.state.kb = state
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    _install_errors(app)
+    _install_middleware(app, settings)
+    app.include_router(routes.router)
+    app.include_router(routes.files)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

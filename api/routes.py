@@ -1,0 +1,200 @@
+"""JSON API, versioned under /api/v1. Thin over kb: parse the request, call a kb verb, shape the answer."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
+from fastapi.responses import FileResponse
+
+from api.schemas import (
+    DeleteOut, DocumentDetail, DocumentList, DocumentOut, ErrorOut, HealthOut, HighlightMode, IngestOut, Mode,
+    PageOut, SearchIn, SearchOut,
+)  # fmt: skip
+from api.state import State
+from kb.engine import search
+from kb.errors import InputError, LimitError, NotFoundError, document_error
+from kb.ingest import DOC_ID, Source, ingest, remove
+from kb.loaders import sniff
+from kb.textutil import slugify
+from kb.types import Filters
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in ((400, "bad query or parameter"), (404, "unknown document or page"), (422, "invalid input"))
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = ERRORS | {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in ((401, "missing or wrong API key"), (403, "writes disabled"), (413, "file too large"),
+                       (415, "unsupported file type"), (507, "index could not be written"))
+}  # fmt: skip
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+
+def _state(request: Request) -> State:
+    state: State = request.app.state.kb
+    return state
+
+
+def _search(state: State, p: SearchIn) -> SearchOut:
+    index = state.index  # one generation for the whole request
+    limits = state.settings.limits
+    filters = Filters(p.lang or None, p.doc or None, p.source or None, p.date_from or None, p.date_to or None)
+    result = search(index, p.q, k=p.k, mode=p.mode, filters=filters, offset=p.offset, highlight=p.highlight,
+                    max_chars=limits.max_query_chars, max_k=limits.max_k)  # fmt: skip
+    return SearchOut.model_validate(result.to_dict() | {"offset": p.offset, "k": p.k})
+
+
+@router.get("/search", response_model=SearchOut, summary="Search passages (query string)")
+def search_get(
+    request: Request,
+    q: Annotated[str, Query(description="question or words, French or English", max_length=10_000)],
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+    offset: Annotated[int, Query(ge=0, le=1000)] = 0,
+    mode: Mode = "hybrid",
+    lang: Annotated[str | None, Query(max_length=3)] = None,
+    doc: Annotated[str | None, Query(max_length=200)] = None,
+    source: Annotated[str | None, Query(max_length=200)] = None,
+    date_from: Annotated[str | None, Query(max_length=10)] = None,
+    date_to: Annotated[str | None, Query(max_length=10)] = None,
+    highlight: HighlightMode = "auto",
+) -> SearchOut:
+    params = SearchIn(q=q, k=k, offset=offset, mode=mode, lang=lang, doc=doc, source=source,
+                      date_from=date_from, date_to=date_to, highlight=highlight)  # fmt: skip
+    return _search(_state(request), params)
+
+
+@router.post("/search", response_model=SearchOut, summary="Search passages (JSON body)")
+def search_post(request: Request, body: SearchIn) -> SearchOut:
+    return _search(_state(request), body)
+
+
+def _doc_out(d: dict[str, Any]) -> DocumentOut:
+    return DocumentOut(**{k: d[k] for k in DocumentOut.model_fields if k in d}, has_file=bool(d["stored_file"]))
+
+
+def _document(state: State, doc_id: str) -> dict[str, Any]:
+    doc = state.index.table.docs.get(doc_id)
+    if doc is None:
+        raise NotFoundError(f"no document {doc_id[:100]!r}", field="doc_id")
+    return doc
+
+
+@router.get("/documents", response_model=DocumentList, summary="List documents (paged)")
+def documents(request: Request, offset: Annotated[int, Query(ge=0)] = 0,
+              limit: Annotated[int, Query(ge=1, le=500)] = 50) -> DocumentList:  # fmt: skip
+    docs = list(_state(request).index.table.docs.values())
+    return DocumentList(total=len(docs), offset=offset, limit=limit, documents=[_doc_out(d) for d in docs[offset : offset + limit]])
+
+
+@router.get("/documents/{doc_id}", response_model=DocumentDetail, summary="A document's metadata and pages")
+def document(request: Request, doc_id: str) -> DocumentDetail:
+    state = _state(request)
+    doc = _document(state, doc_id)
+    pages = [{"n": n, "characters": len(t)} for n, t in state.index.store.pages(doc_id)]
+    return DocumentDetail(**_doc_out(doc).model_dump(), pages=pages)
+
+
+@router.get("/documents/{doc_id}/pages/{n}", response_model=PageOut, summary="A page's text and passage spans")
+def page(request: Request, doc_id: str, n: int) -> PageOut:
+    state = _state(request)
+    _document(state, doc_id)
+    text = state.index.store.page(doc_id, n)
+    if text is None:
+        raise NotFoundError(f"document {doc_id[:100]!r} has no page {n}", field="n")
+    chunks = [{"chunk_id": c["chunk_id"], "start": c["start"], "end": c["end_"], "section": c["section"],
+               "language": c["language"]} for c in state.index.store.chunks_of(doc_id) if c["page"] == n]  # fmt: skip
+    return PageOut(doc_id=doc_id, n=n, text=text, chunks=chunks)
+
+
+@router.get("/health", response_model=HealthOut, summary="Liveness and index facts")
+def health(request: Request) -> HealthOut:
+    state = _state(request)
+    m = state.index.manifest
+    return HealthOut(status="ok", documents=m["counts"]["documents"], chunks=m["counts"]["chunks"], model=m["model"],
+                     dimension=m["dimension"], dense_index=m["dense"]["kind"], built_at=m["built_at"],
+                     generation=m["generation"], writes_enabled=bool(state.settings.api_key))  # fmt: skip
+
+
+_SAFE_EXT = re.compile(r"\.(pdf|html?|xhtml|txt|text|md|markdown|jsonl|ndjson)$", re.IGNORECASE)
+
+
+def _upload_name(filename: str) -> str:
+    base = Path(filename.replace("\\", "/")).name
+    ext = m.group(0).lower() if (m := _SAFE_EXT.search(base)) else ""
+    return slugify(base[: len(base) - len(ext)] if ext else base) + ext
+
+
+def _read_limited(file: UploadFile, limit: int) -> bytes:
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise LimitError(f"file over the {limit // 2**20} MB upload limit", field="file")
+    return data
+
+
+@router.post("/documents", response_model=IngestOut, status_code=201, responses=WRITE_ERRORS,
+             summary="Upload a document (API key); searchable when the call returns")  # fmt: skip
+def upload(
+    request: Request,
+    file: Annotated[UploadFile, File(description="PDF, HTML, text, Markdown or BEIR JSON Lines")],
+    doc_id: Annotated[str | None, Form(max_length=200)] = None,
+    title: Annotated[str | None, Form(max_length=500)] = None,
+    publisher: Annotated[str | None, Form(max_length=200)] = None,
+    source_url: Annotated[str | None, Form(max_length=2000)] = None,
+    date: Annotated[str | None, Form(max_length=10)] = None,
+    language: Annotated[str | None, Form(max_length=3)] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> IngestOut:
+    state = _state(request)
+    state.check_key(authorization)
+    name = _upload_name(file.filename or "upload")
+    data = _read_limited(file, state.settings.limits.max_upload_bytes)
+    sniff(name, data)  # by content: empty, binary or mislabelled files are refused before any work
+    if doc_id is not None and not DOC_ID.match(doc_id):
+        raise InputError("doc_id must be 1–200 characters of A–Z a–z 0–9 . _ : - (starting with a letter or digit)", field="doc_id")
+    meta = {k: v for k, v in dict(id=doc_id, title=title, publisher=publisher, source_url=source_url,
+                                     date=date, language=language).items() if v}  # fmt: skip
+    key = f"upload:{doc_id or Path(name).stem}"
+    folder = state.settings.index_dir / f"upload.tmp{uuid.uuid4().hex}"
+    folder.mkdir(parents=True)
+    try:
+        (folder / name).write_bytes(data)
+        with state.write_lock:
+            report = ingest([], state.settings, state.embedder, sources=[Source(folder / name, key, name, meta)])
+            state.reload()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    outcome = report.outcomes[0]
+    if outcome.status == "failed":
+        raise document_error(outcome.error_code or "bad_document", outcome.message or "cannot ingest", "file")
+    return IngestOut(status=outcome.status, doc_ids=outcome.doc_ids, message=outcome.message, documents=report.documents,
+                     chunks=report.chunks, generation=report.generation)  # fmt: skip
+
+
+@router.delete("/documents/{doc_id}", response_model=DeleteOut, responses=WRITE_ERRORS,
+               summary="Delete a document (API key)")  # fmt: skip
+def delete(request: Request, doc_id: str, authorization: Annotated[str | None, Header()] = None) -> DeleteOut:
+    state = _state(request)
+    state.check_key(authorization)
+    with state.write_lock:
+        report = remove([doc_id], state.settings, state.embedder)
+        state.reload()
+    return DeleteOut(deleted=[doc_id], documents=report.documents, chunks=report.chunks, generation=report.generation)
+
+
+files = APIRouter()
+
+
+@files.get("/files/{doc_id}", include_in_schema=False)
+def stored_file(request: Request, doc_id: str) -> FileResponse:
+    state = _state(request)
+    doc = _document(state, doc_id)
+    if not doc["stored_file"]:
+        raise NotFoundError(f"no stored file for {doc_id[:100]!r}", field="doc_id")
+    path = state.index.path / "files" / doc["stored_file"]
+    return FileResponse(path, media_type="application/pdf", filename=f"{slugify(doc_id)}.pdf",
+                        content_disposition_type="inline")  # fmt: skip

@@ -1,0 +1,160 @@
+"""The JSON API's contract (pydantic models, shown in the OpenAPI schema).
+
+Kept apart from kb's dataclasses on purpose: the API must not move when internal types do.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    status: int
+    code: str = Field(description="stable machine-readable code, e.g. bad_query, not_found, unauthorized")
+    message: str
+    field: str | None = Field(None, description="the input field or file the error is about")
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+class HighlightOut(BaseModel):
+    start: int = Field(description="offset in the passage text")
+    end: int
+    kind: Literal["sentence", "term"]
+
+
+class LinksOut(BaseModel):
+    context: str = Field(description="this service's page view with the passage marked")
+    source: str = Field(description="the source at that place: stored PDF at #page=N, or the source URL")
+
+
+class CitationOut(BaseModel):
+    doc_id: str
+    title: str
+    publisher: str
+    date: str | None
+    source_url: str
+    page: int | None = Field(description="1-based page; null for texts without pages")
+    start: int = Field(description="start of the passage in the page text (or document text)")
+    end: int
+    section: str
+    language: str
+    chunk_id: str
+    reference: str = Field(description="a ready-to-paste reference")
+    links: LinksOut
+
+
+class HitOut(BaseModel):
+    rank: int
+    score: float
+    doc_id: str
+    chunk_id: str
+    text: str
+    highlights: list[HighlightOut]
+    citation: CitationOut
+    also_in: list[CitationOut] = Field(description="other documents holding the same passage text")
+
+
+class SearchOut(BaseModel):
+    query: str
+    query_language: str
+    mode: str
+    took_ms: float
+    generation: str = Field(description="the index generation that answered")
+    offset: int
+    k: int
+    hits: list[HitOut]
+
+
+Mode = Literal["hybrid", "semantic", "keyword"]
+HighlightMode = Literal["auto", "terms", "none"]
+
+
+class SearchIn(BaseModel):
+    q: str = Field(description="the question or words, French or English")
+    k: int = Field(10, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=1000)
+    mode: Mode = "hybrid"
+    lang: str | None = Field(None, max_length=3, description="passage language filter: fr, en…")
+    doc: str | None = Field(None, max_length=200, description="document id filter")
+    source: str | None = Field(None, max_length=200, description="publisher or source URL contains this")
+    date_from: str | None = Field(None, max_length=10, description="YYYY, YYYY-MM or YYYY-MM-DD")
+    date_to: str | None = Field(None, max_length=10)
+    highlight: HighlightMode = "auto"
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    publisher: str
+    source_url: str
+    date: str | None
+    language: str
+    kind: str
+    paginated: bool
+    n_pages: int
+    n_chunks: int
+    has_file: bool
+
+
+class DocumentList(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    documents: list[DocumentOut]
+
+
+class PageSummary(BaseModel):
+    n: int
+    characters: int
+
+
+class DocumentDetail(DocumentOut):
+    pages: list[PageSummary]
+
+
+class ChunkSpan(BaseModel):
+    chunk_id: str
+    start: int
+    end: int
+    section: str
+    language: str
+
+
+class PageOut(BaseModel):
+    doc_id: str
+    n: int
+    text: str
+    chunks: list[ChunkSpan]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    documents: int
+    chunks: int
+    model: str
+    dimension: int
+    dense_index: str
+    built_at: str
+    generation: str
+    writes_enabled: bool
+
+
+class IngestOut(BaseModel):
+    status: str
+    doc_ids: list[str]
+    message: str | None
+    documents: int
+    chunks: int
+    generation: str
+
+
+class DeleteOut(BaseModel):
+    deleted: list[str]
+    documents: int
+    chunks: int
+    generation: str
