@@ -159,7 +159,7 @@ def upload(
     meta = {k: v for k, v in dict(id=doc_id, title=title, publisher=publisher, source_url=source_url,
                                      date=date, language=language).items() if v}  # fmt: skip
     key = f"upload:{doc_id or Path(name).stem}"
-    folder = state.settings.index_dir / f"upload.tmp{uuid.uuid4().hex}"
+    folder = state.settings.index_dir / "uploads" / uuid.uuid4().hex
     folder.mkdir(parents=True)
     try:
         (folder / name).write_bytes(data)
