@@ -91,7 +91,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         title="kb — bilingual search over French biotherapy strategy documents",
         version="1.0.0",
         description="Passages with exact citations (document, page, character span) from French and English "
-        "policy texts. Every error has the shape {\"error\": {status, code, message, field}}.",
+        'policy texts. Every error has the shape {"error": {status, code, message, field}}.',
     )
     app.state.kb = state
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

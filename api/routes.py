@@ -12,8 +12,20 @@ from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from api.schemas import (
-    DeleteOut, DocumentDetail, DocumentList, DocumentOut, ErrorOut, HealthOut, HighlightMode, IngestOut, Mode,
-    PageOut, SearchIn, SearchOut,
+    ChunkSpan,
+    DeleteOut,
+    DocumentDetail,
+    DocumentList,
+    DocumentOut,
+    ErrorOut,
+    HealthOut,
+    HighlightMode,
+    IngestOut,
+    Mode,
+    PageOut,
+    PageSummary,
+    SearchIn,
+    SearchOut,
 )  # fmt: skip
 from api.state import State
 from kb.engine import search
@@ -88,14 +100,16 @@ def _document(state: State, doc_id: str) -> dict[str, Any]:
 def documents(request: Request, offset: Annotated[int, Query(ge=0)] = 0,
               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> DocumentList:  # fmt: skip
     docs = list(_state(request).index.table.docs.values())
-    return DocumentList(total=len(docs), offset=offset, limit=limit, documents=[_doc_out(d) for d in docs[offset : offset + limit]])
+    return DocumentList(
+        total=len(docs), offset=offset, limit=limit, documents=[_doc_out(d) for d in docs[offset : offset + limit]]
+    )
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentDetail, summary="A document's metadata and pages")
 def document(request: Request, doc_id: str) -> DocumentDetail:
     state = _state(request)
     doc = _document(state, doc_id)
-    pages = [{"n": n, "characters": len(t)} for n, t in state.index.store.pages(doc_id)]
+    pages = [PageSummary(n=n, characters=len(t)) for n, t in state.index.store.pages(doc_id)]
     return DocumentDetail(**_doc_out(doc).model_dump(), pages=pages)
 
 
@@ -106,8 +120,8 @@ def page(request: Request, doc_id: str, n: int) -> PageOut:
     text = state.index.store.page(doc_id, n)
     if text is None:
         raise NotFoundError(f"document {doc_id[:100]!r} has no page {n}", field="n")
-    chunks = [{"chunk_id": c["chunk_id"], "start": c["start"], "end": c["end_"], "section": c["section"],
-               "language": c["language"]} for c in state.index.store.chunks_of(doc_id) if c["page"] == n]  # fmt: skip
+    chunks = [ChunkSpan(chunk_id=c["chunk_id"], start=c["start"], end=c["end_"], section=c["section"],
+                        language=c["language"]) for c in state.index.store.chunks_of(doc_id) if c["page"] == n]  # fmt: skip
     return PageOut(doc_id=doc_id, n=n, text=text, chunks=chunks)
 
 
@@ -155,7 +169,9 @@ def upload(
     data = _read_limited(file, state.settings.limits.max_upload_bytes)
     sniff(name, data)  # by content: empty, binary or mislabelled files are refused before any work
     if doc_id is not None and not DOC_ID.match(doc_id):
-        raise InputError("doc_id must be 1–200 characters of A–Z a–z 0–9 . _ : - (starting with a letter or digit)", field="doc_id")
+        raise InputError(
+            "doc_id must be 1–200 characters of A–Z a–z 0–9 . _ : - (starting with a letter or digit)", field="doc_id"
+        )
     meta = {k: v for k, v in dict(id=doc_id, title=title, publisher=publisher, source_url=source_url,
                                      date=date, language=language).items() if v}  # fmt: skip
     key = f"upload:{doc_id or Path(name).stem}"

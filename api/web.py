@@ -6,6 +6,7 @@ script is /static/app.js (copy citation, keyboard shortcut), allowed by the Cont
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -52,7 +53,7 @@ def segments(text: str, marks: list[tuple[int, int, str]]) -> list[tuple[str, st
     """Split ``text`` into (piece, css classes) so that marked ranges can be wrapped without raw HTML."""
     cuts = sorted({0, len(text), *(p for a, b, _ in marks for p in (a, b) if 0 <= p <= len(text))})
     out = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in pairwise(cuts):
         classes = " ".join(sorted({kind for s, e, kind in marks if s <= a and b <= e}))
         out.append((text[a:b], classes))
     return out
@@ -92,7 +93,9 @@ def search_page(
     base = {"q": q, "lang": lang, "doc": doc, "mode": mode, **({"ui": "en"} if ui == "en" else {})}
     ctx["next_url"] = "/?" + urlencode(base | {"offset": offset + PAGE_SIZE})
     ctx["prev_url"] = "/?" + urlencode(base | {"offset": max(0, offset - PAGE_SIZE)})
-    ctx["other_ui_url"] = "/?" + urlencode({k: v for k, v in base.items() if k != "ui"} | ({} if ui == "en" else {"ui": "en"}))
+    ctx["other_ui_url"] = "/?" + urlencode(
+        {k: v for k, v in base.items() if k != "ui"} | ({} if ui == "en" else {"ui": "en"})
+    )
     status = 400 if ctx["error"] else 200
     return templates.TemplateResponse(request, "search.html", ctx, status_code=status)
 

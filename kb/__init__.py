@@ -12,7 +12,8 @@ The public API is a few verbs returning dataclasses::
 Importing kb does no I/O and reads no environment variables.
 """
 
-from kb.builder import Change, build_generation as build
+from kb.builder import Change
+from kb.builder import build_generation as build
 from kb.chunking import chunk
 from kb.embedding import Embedder, load_embedder
 from kb.engine import Index, load, search

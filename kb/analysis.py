@@ -18,23 +18,24 @@ _FOLD = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss
 
 FRENCH_STOP = frozenset(
     """
-    a au aux avec ce ces cet cette dans de des du elle elles en et eux il ils je la le les leur leurs lui ma
-    mais me meme mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi
-    ton tu un une vos votre vous c d j l m n s t y ete etre est sont ai as avons avez ont etait etaient
-    fut sera seront sont suis es sommes etes ceci cela ca celui celle ceux celles dont donc or ni car
-    quel quelle quels quelles si tres plus moins aussi ainsi comme tout tous toute toutes autre autres
-    lorsque quand alors apres avant entre sous vers chez sans selon afin parce puis deja encore
-    """.split()
+    a au aux avec ce ces cet cette dans de des du elle elles en et eux il ils je la le les leur
+    leurs lui ma mais me meme mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses
+    son sur ta te tes toi ton tu un une vos votre vous c d j l m n s t y ete etre est sont ai as
+    avons avez ont etait etaient fut sera seront sont suis es sommes etes ceci cela ca celui celle
+    ceux celles dont donc or ni car quel quelle quels quelles si tres plus moins aussi ainsi comme
+    tout tous toute toutes autre autres lorsque quand alors apres avant entre sous vers chez sans
+    selon afin parce puis deja encore
+    """.split()  # noqa: SIM905
 )
 ENGLISH_STOP = frozenset(
     """
-    a an and are as at be been being but by can could did do does doing for from had has have having he her
-    here hers him his how i if in into is it its itself me my no nor not of off on once only or other our
-    ours out over own same she should so some such than that the their theirs them then there these they
-    this those through to too under until up very was we were what when where which while who whom why
-    will with would you your yours also about above after again against all am any because before below
-    between both down during each few further more most
-    """.split()
+    a an and are as at be been being but by can could did do does doing for from had has have having
+    he her here hers him his how i if in into is it its itself me my no nor not of off on once only
+    or other our ours out over own same she should so some such than that the their theirs them then
+    there these they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your yours also about above after again against all am
+    any because before below between both down during each few further more most
+    """.split()  # noqa: SIM905
 )
 LANGS = ("fr", "en")
 _STOP = {"fr": FRENCH_STOP, "en": ENGLISH_STOP}

@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +75,11 @@ def build_generation(settings: Settings, embedder: Embedder, prev: Path | None, 
 
 def _write(settings: Settings, embedder: Embedder, prev: Path | None, change: Change, staging: Path,
            new_vectors: np.ndarray, say: Callable[[str], None]) -> None:  # fmt: skip
-    store = Store(prev / "kb.sqlite", readonly=True).copy_to(staging / "kb.sqlite") if prev else Store(staging / "kb.sqlite")
+    store = (
+        Store(prev / "kb.sqlite", readonly=True).copy_to(staging / "kb.sqlite")
+        if prev
+        else Store(staging / "kb.sqlite")
+    )
     old_vectors = np.load(prev / "vectors.npy") if prev else np.zeros((0, embedder.dim), np.float32)
     store.delete_documents(sorted(change.removed))
     vid = old_vectors.shape[0]
@@ -117,7 +121,7 @@ def _manifest(settings: Settings, embedder: Embedder, store: Store, dense: Dense
     return {
         "format_version": generations.FORMAT_VERSION,
         "generation": name,
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": embedder.name,
         "dimension": embedder.dim,
         "chunker": asdict(settings.chunk),

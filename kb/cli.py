@@ -62,7 +62,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
         print(json.dumps(docs, ensure_ascii=False, indent=2))
         return 0
     for d in docs:
-        print(f"{d['doc_id']:<40} {d['language']:<3} {d['n_pages']:>4} p {d['n_chunks']:>5} passages  {d['title'][:70]}")
+        print(
+            f"{d['doc_id']:<40} {d['language']:<3} {d['n_pages']:>4} p {d['n_chunks']:>5} passages  {d['title'][:70]}"
+        )
     print(f"{len(docs)} documents")
     return 0
 
@@ -107,7 +109,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
         return 0
-    print(f"{len(result.hits)} passages for {result.query!r} ({result.query_language}, {result.mode}, {result.took_ms:.0f} ms)\n")
+    print(
+        f"{len(result.hits)} passages for {result.query!r} ({result.query_language}, {result.mode}, {result.took_ms:.0f} ms)\n"
+    )
     for h in result.hits:
         c = h.citation
         where = f"p. {c.page}" if c.page is not None else f"chars {c.start}-{c.end}"
@@ -115,7 +119,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         sentence = next((x for x in h.highlights if x.kind == "sentence"), None)
         shown = h.text[sentence.start : sentence.end] if sentence else h.text[:300]
         print("   " + " ".join(shown.split())[:400])
-        print(f"   {c.doc_id} {c.chunk_id}" + (f"  also in: {', '.join(o.doc_id for o in h.also_in)}" if h.also_in else ""))
+        print(
+            f"   {c.doc_id} {c.chunk_id}"
+            + (f"  also in: {', '.join(o.doc_id for o in h.also_in)}" if h.also_in else "")
+        )
     return 0
 
 
@@ -133,7 +140,7 @@ def _batch(index: Any, path: Path, opts: dict[str, Any]) -> int:
                 print(json.dumps({"query_id": q.get("_id"), "error": exc.to_dict()}, ensure_ascii=False))
                 continue
             except (ValueError, KeyError, TypeError):
-                _say(f"{path}:{lineno}: not a {{\"_id\", \"text\"}} JSON line, skipped")
+                _say(f'{path}:{lineno}: not a {{"_id", "text"}} JSON line, skipped')
                 continue
             hits = [h.to_dict() for h in result.hits]
             print(json.dumps({"query_id": q.get("_id"), "hits": hits}, ensure_ascii=False))

@@ -38,13 +38,13 @@ class DenseIndex:
         faiss.omp_set_num_threads(max(1, threads))
         d = vectors.shape[1]
         if vectors.shape[0] <= exact_max:
-            index = faiss.IndexFlatIP(d)
-            index.add(vectors)
-            return cls(vectors, index, "flat")
-        index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.add(vectors)
-        return cls(vectors, index, "hnsw")
+            flat = faiss.IndexFlatIP(d)
+            flat.add(vectors)
+            return cls(vectors, flat, "flat")
+        hnsw = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        hnsw.add(vectors)
+        return cls(vectors, hnsw, "hnsw")
 
     def save(self, path: Path) -> None:
         import faiss
@@ -89,7 +89,9 @@ class DenseIndex:
 
         params = None
         if self.kind == "hnsw":
-            params = faiss.SearchParametersHNSW(efSearch=max(ef_search(self.size), k))
+            params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
+                efSearch=max(ef_search(self.size), k)
+            )
             if ids is not None:
                 params.sel = faiss.IDSelectorBatch(ids.astype(np.int64))
         scores, vids = self.index.search(q, k, params=params)

@@ -45,7 +45,7 @@ class SentenceTransformerEmbedder:
             raise ModelError(f"cannot load embedding model {name!r}: {exc}") from exc
         self.name = name
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        self.dim = int(get_dim() or 0)
         self.batch_size = batch_size
         prompts = getattr(self.model, "prompts", {}) or {}
         self.query_prompt = prompts.get("query", "")

@@ -195,11 +195,15 @@ def _hits(index: Index, ranked: list[tuple[int, float]], want: int, q: str, qter
     hits = []
     for rank, (row, score) in enumerate(chosen, start=1):
         others = [_citation(index, t) for t in twins.get(row["text_hash"], []) if t["vid"] != row["vid"]]
-        hits.append(Hit(rank, score, row["chunk_id"], row["doc_id"], row["text"], _citation(index, row), also_in=others))
+        hits.append(
+            Hit(rank, score, row["chunk_id"], row["doc_id"], row["text"], _citation(index, row), also_in=others)
+        )
     if highlight != "none" and hits:
         semantic = [mode == "semantic" or h.citation.language != qlang for h in hits]
         embedder = index.embedder if highlight == "auto" else None
-        marks = highlight_hits([h.text for h in hits], [h.citation.language for h in hits], q, qterms, qvec, embedder, semantic)
+        marks = highlight_hits(
+            [h.text for h in hits], [h.citation.language for h in hits], q, qterms, qvec, embedder, semantic
+        )
         for h, m in zip(hits, marks, strict=True):
             h.highlights = m
     return hits

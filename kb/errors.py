@@ -14,7 +14,7 @@ KBError
 │   ├── UnsupportedTypeError    neither PDF, HTML, text, Markdown nor BEIR JSON Lines
 │   ├── EncodingError           text whose encoding cannot be determined
 │   └── LimitError              the parser went past its time or memory limit, or the file is too large
-├── IndexError_                 the index on disk
+├── KBIndexError                 the index on disk
 │   ├── NoIndexError            no index at that place (run `kb ingest`)
 │   ├── IndexMismatchError      index built with another model, dimension or format version
 │   └── StorageError            the index could not be written (disk full, permissions); previous one kept
@@ -94,21 +94,21 @@ class LimitError(DocumentError):
     status = 413
 
 
-class IndexError_(KBError):  # noqa: N801 - "IndexError" is a builtin
+class KBIndexError(KBError):
     code = "index_error"
     status = 503
     exit_code = 3
 
 
-class NoIndexError(IndexError_):
+class NoIndexError(KBIndexError):
     code = "no_index"
 
 
-class IndexMismatchError(IndexError_):
+class IndexMismatchError(KBIndexError):
     code = "index_mismatch"
 
 
-class StorageError(IndexError_):
+class StorageError(KBIndexError):
     code = "storage_error"
     status = 507
 

@@ -79,7 +79,11 @@ def _index_for(folder: Path, corpus: Path, settings: Settings, index_dir: Path |
     t0 = time.perf_counter()
     source = Source(corpus, f"beir:{corpus.resolve()}", corpus.name)
     gen = generations.current(index_dir)
-    if gen is None or generations.read_manifest(gen).get("model") != settings.model or not _same(gen, source.key, digest):
+    if (
+        gen is None
+        or generations.read_manifest(gen).get("model") != settings.model
+        or not _same(gen, source.key, digest)
+    ):
         ingest([], settings, load_embedder(settings), sources=[source], progress=progress)
     return settings, time.perf_counter() - t0
 

@@ -16,7 +16,7 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
 def date_int(date: str | None) -> int:
-    """"2024-03-18" → 20240318, "2024-03" → 20240301, "2024" → 20240101; 0 when unknown."""
+    """ "2024-03-18" → 20240318, "2024-03" → 20240301, "2024" → 20240101; 0 when unknown."""
     digits = "".join(ch for ch in (date or "")[:10] if ch.isdigit())
     if len(digits) < 4:
         return 0

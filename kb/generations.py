@@ -91,7 +91,9 @@ def publish(index_dir: Path, staging: Path, name: str) -> Path:
         os.replace(tmp, index_dir / "CURRENT")
         _fsync_dir(index_dir)
     except OSError as exc:
-        raise StorageError(f"could not write the index in {index_dir} ({exc.strerror}); the previous index is unchanged") from exc
+        raise StorageError(
+            f"could not write the index in {index_dir} ({exc.strerror}); the previous index is unchanged"
+        ) from exc
     return final
 
 

@@ -60,7 +60,9 @@ def discover(paths: list[Path]) -> tuple[list[Source], list[str], list[FileOutco
             meta = _manifest(p.resolve().parent).get(p.name, {})
             sources.append(Source(p, str(p.resolve()), p.name, meta))
         else:
-            missing.append(FileOutcome(str(p), "failed", error_code="not_found", message=f"{p}: no such file or folder"))
+            missing.append(
+                FileOutcome(str(p), "failed", error_code="not_found", message=f"{p}: no such file or folder")
+            )
     return sources, roots, missing
 
 
@@ -164,7 +166,10 @@ def _parse_all(todo: list[tuple[Source, str]], settings: Settings, store: Store 
             if doc.stored_file:
                 change.files[doc.stored_file] = src.path
         outcomes.append(FileOutcome(src.name, status, [d.doc_id for d in docs], message="; ".join(warnings) or None))
-        say(f"[{n}/{len(jobs)}] {status} {src.name}: {len(docs)} document(s)" + (f", {len(warnings)} warning(s)" if warnings else ""))
+        say(
+            f"[{n}/{len(jobs)}] {status} {src.name}: {len(docs)} document(s)"
+            + (f", {len(warnings)} warning(s)" if warnings else "")
+        )
         for w in warnings[:20]:
             say(f"    {w}")
 
@@ -186,7 +191,9 @@ def _prepare(src: Source, digest: str, parsed: Parsed, store: Store | None,
             doc.stored_file = f"{digest}.pdf"
         owner = taken.get(doc.doc_id) or (_owner(store, doc.doc_id))
         if not DOC_ID.match(doc.doc_id):
-            warnings.append(f"{src.name}: document id {doc.doc_id[:80]!r} is not valid ([A-Za-z0-9._:-], ≤ 200), skipped")
+            warnings.append(
+                f"{src.name}: document id {doc.doc_id[:80]!r} is not valid ([A-Za-z0-9._:-], ≤ 200), skipped"
+            )
             continue
         if owner and owner != src.key:
             if single and not src.meta.get("id"):

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 
-
 def _schema() -> Any:
     import tantivy
 
@@ -64,7 +63,9 @@ class KeywordIndex:
         if language:
             clauses.append((occur.Must, query.const_score_query(query.term_query(self.schema, "lang", language), 0.0)))
         if doc_ids is not None:
-            clauses.append((occur.Must, query.const_score_query(query.term_set_query(self.schema, "doc", doc_ids), 0.0)))
+            clauses.append(
+                (occur.Must, query.const_score_query(query.term_set_query(self.schema, "doc", doc_ids), 0.0))
+            )
         searcher = self.index.searcher()
         hits = searcher.search(query.boolean_query(clauses), k).hits
         return [(float(score), int(searcher.doc(addr)["vid"][0])) for score, addr in hits]

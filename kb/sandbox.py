@@ -89,7 +89,9 @@ class _Job:
             return LimitError(f"{self.name}: parser died (exit {self.proc.exitcode}; memory limit?)", field=self.name)
         if time.monotonic() - self.started > self.limits.parse_timeout_s:
             self.finish()
-            return LimitError(f"{self.name}: parsing took over {self.limits.parse_timeout_s:g} s, stopped", field=self.name)
+            return LimitError(
+                f"{self.name}: parsing took over {self.limits.parse_timeout_s:g} s, stopped", field=self.name
+            )
         return None
 
     def finish(self) -> None:
@@ -99,7 +101,9 @@ class _Job:
         self.recv.close()
 
 
-def parse_files(files: list[tuple[str, Path]], limits: Limits, workers: int) -> Iterator[tuple[int, Parsed | DocumentError]]:
+def parse_files(
+    files: list[tuple[str, Path]], limits: Limits, workers: int
+) -> Iterator[tuple[int, Parsed | DocumentError]]:
     """Parse (name, path) pairs, ``workers`` at a time; yields (index, result) as each finishes."""
     pending = list(enumerate(files))[::-1]
     running: dict[int, _Job] = {}

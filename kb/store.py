@@ -143,7 +143,9 @@ class Store:
         return row[0] if row else None
 
     def pages(self, doc_id: str) -> list[tuple[int, str]]:
-        return [(r[0], r[1]) for r in self.conn.execute("SELECT n, text FROM pages WHERE doc_id = ? ORDER BY n", (doc_id,))]
+        return [
+            (r[0], r[1]) for r in self.conn.execute("SELECT n, text FROM pages WHERE doc_id = ? ORDER BY n", (doc_id,))
+        ]
 
     def chunks_by_vid(self, vids: list[int]) -> dict[int, dict[str, Any]]:
         if not vids:

@@ -13,9 +13,9 @@ _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")  # symbol-font bullets in PDFs
 ABBREVIATIONS = frozenset(
     """
     m mm mme mmes mlle mlles dr pr me mgr st ste cf etc art al éd ed p pp ex vol chap fig n no nos
-    janv févr fév avr juil sept oct nov déc env resp hab tél tel min max av apr j.-c
-    mr mrs ms prof jr sr inc ltd co corp dept approx vs e.g i.e viz jan feb mar apr jun jul aug sep dec
-    """.split()
+    janv févr fév avr juil sept oct nov déc env resp hab tél tel min max av apr j.-c mr mrs ms prof
+    jr sr inc ltd co corp dept approx vs e.g i.e viz jan feb mar apr jun jul aug sep dec
+    """.split()  # noqa: SIM905
 )
 
 _BOUNDARY = re.compile(r"[.!?…]+[»”\"')\]]*(?=\s)|\n\s*\n|(?<=[:;])\n|\n(?=\s*(?:[-•–*]|\d+[.)])\s)")

@@ -208,6 +208,4 @@ class IngestReport:
         return sum(1 for o in self.outcomes if o.status == status)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {
-            s: self.count(s) for s in ("added", "updated", "unchanged", "failed", "deleted")
-        }
+        return asdict(self) | {s: self.count(s) for s in ("added", "updated", "unchanged", "failed", "deleted")}

@@ -94,10 +94,11 @@ class Server:
         if api_key is not None:
             env["KB_API_KEY"] = api_key
         self.log = index_dir.parent / f"server-{self.port}.log"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kb.cli", "serve", "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "kb.cli", "serve", "--port", str(self.port)],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         self.wait()
 
     def wait(self, timeout: float = 120) -> None:

@@ -44,7 +44,9 @@ def test_search_english_question_french_answer(server: Server) -> None:
     top = body["hits"][0]
     assert top["doc_id"] == "penuries" and top["citation"]["language"] == "fr"
     c = top["citation"]
-    assert {"title", "publisher", "date", "source_url", "page", "start", "end", "section", "reference", "links"} <= set(c)
+    assert {"title", "publisher", "date", "source_url", "page", "start", "end", "section", "reference", "links"} <= set(
+        c
+    )
     assert c["date"] == "2024-02-20" and c["publisher"] == "Ministère de la Santé"
     assert any(h["kind"] == "sentence" for h in top["highlights"])
     page = get(server, f"/api/v1/documents/{top['doc_id']}/pages/1").json()
@@ -132,7 +134,9 @@ def test_writes_require_key(server: Server) -> None:
     files = {"file": ("note.txt", b"Un texte sur les vaccins.", "text/plain")}
     assert_error(httpx.post(server.url + "/api/v1/documents", files=files, timeout=60), 401, "unauthorized")
     bad = {"Authorization": "Bearer wrong"}
-    assert_error(httpx.post(server.url + "/api/v1/documents", files=files, headers=bad, timeout=60), 401, "unauthorized")
+    assert_error(
+        httpx.post(server.url + "/api/v1/documents", files=files, headers=bad, timeout=60), 401, "unauthorized"
+    )
     assert_error(httpx.delete(server.url + "/api/v1/documents/penuries", headers=bad, timeout=60), 401, "unauthorized")
     assert get(server, "/api/v1/documents/penuries").status_code == 200
 
@@ -150,7 +154,9 @@ def test_upload_search_delete(server: Server) -> None:
     r = httpx.delete(server.url + "/api/v1/documents/car-t-occitanie", headers=KEY, timeout=300)
     assert r.status_code == 200 and r.json()["deleted"] == ["car-t-occitanie"]
     assert_error(get(server, "/api/v1/documents/car-t-occitanie"), 404, "not_found")
-    assert_error(httpx.delete(server.url + "/api/v1/documents/car-t-occitanie", headers=KEY, timeout=60), 404, "not_found")
+    assert_error(
+        httpx.delete(server.url + "/api/v1/documents/car-t-occitanie", headers=KEY, timeout=60), 404, "not_found"
+    )
 
 
 def test_upload_checks_content_size_and_type(server: Server) -> None:
@@ -174,7 +180,10 @@ def test_upload_pdf_served_at_page(server: Server) -> None:
                    headers=KEY, timeout=300)  # fmt: skip
     assert r.status_code == 201, r.text
     hit = get(server, "/api/v1/search", q="délégation de signature", doc="jorf", k=1).json()["hits"][0]
-    assert hit["citation"]["page"] in (1, 2) and hit["citation"]["links"]["source"] == f"/files/jorf#page={hit['citation']['page']}"
+    assert (
+        hit["citation"]["page"] in (1, 2)
+        and hit["citation"]["links"]["source"] == f"/files/jorf#page={hit['citation']['page']}"
+    )
     f = httpx.get(server.url + "/files/jorf", timeout=30)
     assert f.status_code == 200 and f.content.startswith(b"%PDF") and f.headers["content-type"] == "application/pdf"
     assert httpx.delete(server.url + "/api/v1/documents/jorf", headers=KEY, timeout=300).status_code == 200

@@ -56,7 +56,9 @@ def test_incremental_unchanged_changed_deleted(base_settings: Settings, embedder
     again = ingest([docs], settings, embedder)
     assert again.count("unchanged") == 6 and not again.changed
     assert generations.current(settings.index_dir) == gen1
-    (docs / "strategie-bioproduction.txt").write_text("Stratégie révisée\n\nUn texte entièrement nouveau sur les bioréacteurs.\n")
+    (docs / "strategie-bioproduction.txt").write_text(
+        "Stratégie révisée\n\nUn texte entièrement nouveau sur les bioréacteurs.\n"
+    )
     (docs / "charte-partage-2.txt").unlink()
     upd = ingest([docs], settings, embedder)
     assert upd.count("updated") == 1 and upd.count("deleted") == 1 and upd.count("unchanged") == 4
@@ -112,7 +114,11 @@ def test_cli_docs_and_show(served_index: Path) -> None:
     out = run_kb("docs", "--index", str(served_index))
     assert out.returncode == 0 and "france2030-biotherapies" in out.stdout
     out = run_kb("show", "penuries", "--index", str(served_index))
-    assert out.returncode == 0 and "penuries#0 [" in out.stdout and "section='Constituer des stocks de sécurité'" in out.stdout
+    assert (
+        out.returncode == 0
+        and "penuries#0 [" in out.stdout
+        and "section='Constituer des stocks de sécurité'" in out.stdout
+    )
     out = run_kb("show", "nope", "--index", str(served_index))
     assert out.returncode == 2 and "no document" in out.stderr
 

@@ -147,7 +147,9 @@ def test_cli_search_json_and_batch(served_index: Path, tmp_path: Path) -> None:
     out = run_kb("search", "--queries", str(queries), "--json", "--index", str(served_index), "--k", "3")
     lines = [json.loads(x) for x in out.stdout.splitlines()]
     assert [x["query_id"] for x in lines] == ["a", "b", "c"]
-    assert len(lines[0]["hits"]) == 3 and {"doc_id", "chunk_id", "score", "text", "citation"} <= set(lines[0]["hits"][0])
+    assert len(lines[0]["hits"]) == 3 and {"doc_id", "chunk_id", "score", "text", "citation"} <= set(
+        lines[0]["hits"][0]
+    )
     assert lines[2]["error"]["code"] == "bad_query"
     human = run_kb("search", "emplois bioproduction", "--index", str(served_index), "--k", "1")
     assert human.returncode == 0 and "1." in human.stdout

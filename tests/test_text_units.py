@@ -20,7 +20,11 @@ def sentences(text: str) -> list[str]:
 
 def test_french_abbreviations_do_not_end_sentences() -> None:
     text = "M. Dupont cite l'art. 3, p. 12, etc. et part en janv. 2024. Mme Durand répond. Fin !"
-    assert sentences(text) == ["M. Dupont cite l'art. 3, p. 12, etc. et part en janv. 2024.", "Mme Durand répond.", "Fin !"]
+    assert sentences(text) == [
+        "M. Dupont cite l'art. 3, p. 12, etc. et part en janv. 2024.",
+        "Mme Durand répond.",
+        "Fin !",
+    ]
 
 
 def test_sentence_boundaries_lists_and_blank_lines() -> None:
@@ -45,7 +49,7 @@ def test_chunks_are_exact_sized_and_never_cross_sections_or_pages() -> None:
         assert doc.pages[c.page - 1].text[c.start : c.end] == c.text
         assert count_words(c.text) <= 300
     first = [c for c in chunks if c.section == "Titre"]
-    assert all(150 <= count_words(c.text) for c in first[:-1])
+    assert all(count_words(c.text) >= 150 for c in first[:-1])
     boundary = doc.pages[0].text.index("Autre partie")
     assert all(c.end <= boundary or c.start >= boundary for c in chunks if c.page == 1)
     assert chunks[-1].page == 2 and chunks[-1].text == "Courte page deux. Elle a deux phrases."

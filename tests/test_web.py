@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,7 +40,10 @@ def test_english_question_french_passage_citation_link(browser, server: Server, 
     first = page.locator("li.hit").first
     assert first.get_attribute("lang") == "fr"
     assert "Feuille de route pénuries de médicaments" in first.locator(".hit-title").inner_text()
-    assert "Ministère de la Santé" in first.locator(".cite").inner_text() and "2024-02-20" in first.locator(".cite").inner_text()
+    assert (
+        "Ministère de la Santé" in first.locator(".cite").inner_text()
+        and "2024-02-20" in first.locator(".cite").inner_text()
+    )
     marked = "".join(first.locator("mark.sentence").all_inner_texts())
     assert "quatre mois" in marked
     assert "Ministère de la Santé" in first.locator(".reference input").input_value()

@@ -44,7 +44,8 @@ def _line(line: str) -> tuple[Document | None, str | None]:
     if not isinstance(text, str) or not text.strip():
         return None, f"document {doc_id!r} has no text"
     title = obj.get("title") if isinstance(obj.get("title"), str) else ""
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    raw_meta = obj.get("metadata")
+    meta: dict[str, object] = raw_meta if isinstance(raw_meta, dict) else {}
     doc = Document(
         doc_id=str(doc_id),
         title=clean(title or "").strip()[:500],

@@ -68,6 +68,4 @@ def markdown_document(name: str, text: str, kind: str) -> Document:
     sections += [Section(start=m.start(), title=m.group(1).strip()) for m in _SETEXT.finditer(text)]
     sections.sort(key=lambda s: s.start)
     title = sections[0].title if sections else next((ln for ln in text.split("\n") if ln.strip()), "")
-    return Document(
-        doc_id="", title=title[:200], pages=[Page(n=1, text=text, sections=sections)], kind=kind
-    )
+    return Document(doc_id="", title=title[:200], pages=[Page(n=1, text=text, sections=sections)], kind=kind)
