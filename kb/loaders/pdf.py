@@ -27,13 +27,13 @@ def load_pdf(name: str, data: bytes) -> Document:
         raw_pages = [_extract(page) for page in reader.pages]
     except Exception as exc:  # pypdf raises many kinds on broken streams
         raise BrokenFileError(f"{name}: broken PDF ({_short(exc)})", field=name) from exc
-    if not any(t.strip() for t in raw_pages):
+    texts = _strip_running_lines(_dehyphenate([clean(t) for t in raw_pages]))
+    if not any(t.strip() for t in texts):
         raise NoTextError(
             f"{name}: no text layer in {len(raw_pages)} page(s) (image-only or scanned PDF); "
             "run OCR first (for example `ocrmypdf`) and ingest the result",
             field=name,
         )
-    texts = _strip_running_lines(_dehyphenate([clean(t) for t in raw_pages]))
     title, date = _metadata(reader)
     pages = [Page(n=i + 1, text=t) for i, t in enumerate(texts)]
     return Document(doc_id="", title=title, pages=pages, kind="pdf", paginated=True, date=date)
