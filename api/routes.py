@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from api.schemas import (
@@ -114,7 +115,7 @@ def document(request: Request, doc_id: str) -> DocumentDetail:
 
 
 @router.get("/documents/{doc_id}/pages/{n}", response_model=PageOut, summary="A page's text and passage spans")
-def page(request: Request, doc_id: str, n: int) -> PageOut:
+def page(request: Request, doc_id: str, n: Annotated[int, PathParam(ge=1, le=1_000_000)]) -> PageOut:
     state = _state(request)
     _document(state, doc_id)
     text = state.index.store.page(doc_id, n)

@@ -64,7 +64,8 @@ def build_generation(settings: Settings, embedder: Embedder, prev: Path | None, 
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(exc, StorageError):
             raise
-        why = "disk is full" if getattr(exc, "errno", None) == 28 or "full" in str(exc) else str(exc)
+        full = getattr(exc, "errno", None) in (27, 28, 122) or "full" in str(exc)  # EFBIG, ENOSPC, EDQUOT
+        why = "disk is full" if full else f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
         raise StorageError(f"could not write the new index ({why}); the previous index is unchanged") from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

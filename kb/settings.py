@@ -22,7 +22,7 @@ class ChunkParams:
 
 @dataclass(frozen=True)
 class Limits:
-    max_file_bytes: int = 256 * 2**20
+    max_file_bytes: int = 100 * 2**20
     parse_timeout_s: float = 120.0
     parse_memory_mb: int = 2048
     max_query_chars: int = 2000

@@ -18,7 +18,8 @@ def test_piaf_ingests_with_ids_and_evaluates(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr[-3000:]
     store = Store(generations.current(index) / "kb.sqlite", readonly=True)
-    ids = [json.loads(line)["_id"] for line in open(folder / "corpus.jsonl", encoding="utf-8")]
+    with open(folder / "corpus.jsonl", encoding="utf-8") as f:
+        ids = [json.loads(line)["_id"] for line in f]
     assert store.count("documents") == len(ids) == 1518
     assert {d["doc_id"] for d in store.documents()} == set(ids)
     d0 = store.document("piaf-d0")
