@@ -65,7 +65,7 @@ def _search(state: State, p: SearchIn) -> SearchOut:
 @router.get("/search", response_model=SearchOut, summary="Search passages (query string)")
 def search_get(
     request: Request,
-    q: Annotated[str, Query(description="question or words, French or English", max_length=10_000)],
+    q: Annotated[str, Query(description="question or words, French or English", min_length=1, max_length=10_000)],
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
     mode: Mode = "hybrid",

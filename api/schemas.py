@@ -75,7 +75,7 @@ HighlightMode = Literal["auto", "terms", "none"]
 
 
 class SearchIn(BaseModel):
-    q: str = Field(description="the question or words, French or English")
+    q: str = Field(description="the question or words, French or English", min_length=1, max_length=10_000)
     k: int = Field(10, ge=1, le=100)
     offset: int = Field(0, ge=0, le=1000)
     mode: Mode = "hybrid"

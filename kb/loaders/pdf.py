@@ -81,7 +81,9 @@ def _strip_running_lines(pages: list[str]) -> list[str]:
         counts.update({_line_key(ln) for ln in lines[:edge] + lines[-edge:]})
     threshold = max(3, (len(pages) + 1) // 2)
     running = {k for k, c in counts.items() if c >= threshold and len(pages) >= 3}
-    return [_strip_page(text, running, edge) for text in pages]
+    stripped = [_strip_page(text, running, edge) for text in pages]
+    # when every page is the same few lines, those lines are the content, not a running header
+    return stripped if any(t.strip() for t in stripped) else pages
 
 
 def _strip_page(text: str, running: set[str], edge: int) -> str:
