@@ -34,7 +34,7 @@ ENGLISH_STOP = frozenset(
     or other our ours out over own same she should so some such than that the their theirs them then
     there these they this those through to too under until up very was we were what when where which
     while who whom why will with would you your yours also about above after again against all am
-    any because before below between both down during each few further more most
+    any because before below between both down during each few further more most many much must
     """.split()  # noqa: SIM905
 )
 LANGS = ("fr", "en")

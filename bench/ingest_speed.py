@@ -1,0 +1,74 @@
+"""Ingest speed: PDF pages parsed per second, and passages embedded per second end to end against the
+model's raw `encode` on the same passages in the same run (the ratio is the pipeline's overhead).
+
+    python bench/ingest_speed.py [--corpus ../shared/data/cnil-faq-piafml/beir/corpus.jsonl] [--out ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from kb import generations
+from kb.embedding import load_embedder
+from kb.ingest import ingest
+from kb.sandbox import parse_files
+from kb.settings import resolve
+from kb.store import Store
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def pdf_pages_per_second(workers: int) -> dict[str, float]:
+    files = sorted((DATA / "pdf-robustness").rglob("*.pdf"))
+    settings = resolve(os.environ)
+    t0 = time.perf_counter()
+    pages = 0
+    for _, result in parse_files([(f.name, f) for f in files], settings.limits, workers):
+        if not isinstance(result, Exception):
+            pages += sum(len(d.pages) for d in result.documents)
+    secs = time.perf_counter() - t0
+    return {"workers": workers, "files": len(files), "pages": pages, "seconds": round(secs, 2),
+            "pages_per_s": round(pages / secs, 1)}  # fmt: skip
+
+
+def end_to_end(corpus: Path) -> dict[str, float]:
+    settings = resolve(os.environ)
+    embedder = load_embedder(settings)
+    work = Path(tempfile.mkdtemp(prefix="kb-ingest-bench-"))
+    try:
+        s = replace(settings, index_dir=work / "index")
+        t0 = time.perf_counter()
+        ingest([corpus], s, embedder)
+        e2e = time.perf_counter() - t0
+        store = Store(generations.require_current(s.index_dir) / "kb.sqlite", readonly=True)
+        texts = [r[0] for r in store.iter_chunk_rows("text")]
+        t0 = time.perf_counter()
+        embedder.encode_passages(texts)
+        raw = time.perf_counter() - t0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"corpus": str(corpus), "passages": len(texts), "end_to_end_s": round(e2e, 1), "raw_encode_s": round(raw, 1),
+            "end_to_end_passages_per_s": round(len(texts) / e2e, 2), "raw_passages_per_s": round(len(texts) / raw, 2),
+            "ratio": round(raw / e2e, 3)}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", default=str(DATA / "cnil-faq-piafml/beir/corpus.jsonl"))
+    ap.add_argument("--out", default="bench/out/ingest.json")
+    args = ap.parse_args()
+    report = {"pdf": [pdf_pages_per_second(1), pdf_pages_per_second(2)], "embedding": end_to_end(Path(args.corpus))}
+    print(json.dumps(report, indent=2))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

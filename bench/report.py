@@ -1,0 +1,152 @@
+"""Collect bench/out/*.json into bench/out/report.md and draw docs/latency-memory.png and docs/quality.png."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+OUT = Path("bench/out")
+DOCS = Path("docs")
+DATASETS = [("cnil", "CNIL FAQ"), ("service-public", "service-public"), ("piaf", "PIAF"),
+            ("europarl-fr2en", "Europarl fr→en"), ("europarl-en2fr", "Europarl en→fr"),
+            ("europarl-mixed", "Europarl mixed"), ("crpa", "CRPA FAQ")]  # fmt: skip
+
+
+def load(name: str) -> Any:
+    p = OUT / name
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def machine() -> str:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())  # fmt: skip
+    import faiss
+    import sentence_transformers
+    import torch
+
+    return (f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()}, torch {torch.__version__}, "
+            f"sentence-transformers {sentence_transformers.__version__}, faiss {faiss.__version__}")  # fmt: skip
+
+
+def quality_table() -> str:
+    rows = [
+        "| benchmark | queries | passages | keyword | semantic | hybrid | ms/query (hybrid) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, label in DATASETS:
+        r = load(f"eval-{key}.json")
+        if not r:
+            continue
+        m = r["modes"]
+        cell = {mode: f"{m[mode]['ndcg@10']:.3f}" if mode in m else "—" for mode in ("keyword", "semantic", "hybrid")}
+        rows.append(f"| {label} | {r['queries']} | {r['passages']} | {cell['keyword']} | {cell['semantic']} | "
+                    f"**{cell['hybrid']}** | {m.get('hybrid', {}).get('ms_per_query', '—')} |")  # fmt: skip
+    return "\n".join(rows)
+
+
+def scale_table(scale: Any) -> str:
+    rows = ["| passages | dense | keyword p50/p99 | semantic p50/p99 | hybrid p50/p95/p99 | disk MB | build s |",
+            "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for s in scale["sizes"]:
+        m = s["modes"]
+        rows.append(f"| {s['passages']:,} | {s['dense_kind']} | {m['keyword']['p50_ms']}/{m['keyword']['p99_ms']} | "
+                    f"{m['semantic']['p50_ms']}/{m['semantic']['p99_ms']} | {m['hybrid']['p50_ms']}/{m['hybrid']['p95_ms']}/"
+                    f"{m['hybrid']['p99_ms']} | {s['disk_mb']} | {s['build_s']} |")  # fmt: skip
+    rows += ["", "| passages | exact p50/p99 ms | exact MB | HNSW p50/p99 ms | HNSW MB | HNSW recall@10 | HNSW build s |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for s in scale["sizes"]:
+        d = s["dense"]
+        rows.append(f"| {s['passages']:,} | {d['exact']['p50_ms']}/{d['exact']['p99_ms']} | {d['exact']['memory_mb']} | "
+                    f"{d['hnsw']['p50_ms']}/{d['hnsw']['p99_ms']} | {d['hnsw']['memory_mb']} | {d['hnsw']['recall@10']} | "
+                    f"{d['build_hnsw_s']} |")  # fmt: skip
+    return "\n".join(rows)
+
+
+def load_table(load_: Any) -> str:
+    rows = ["| clients | requests | errors | searches/s | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|---|"]
+    for lv in load_["levels"]:
+        rows.append(f"| {lv['clients']} | {lv['requests']} | {lv['errors']} | {lv['throughput_rps']} | {lv['p50_ms']} | "
+                    f"{lv['p95_ms']} | {lv['p99_ms']} |")  # fmt: skip
+    w = load_["writes_under_load"]
+    rows.append(f"\nDuring an upload ({w['upload_s']} s) and a delete ({w['delete_s']} s) under 8 clients: {w['requests']} "
+                f"searches, {w['errors']} errors, {w['answers_from_unknown_generation']} answers from an unknown generation, "
+                f"{w['answers_inconsistent_with_generation']} inconsistent with their generation. Server RSS "
+                f"{load_['rss_mb']:.0f} MB (peak {load_['peak_rss_mb_after_writes']:.0f} MB after the writes).")  # fmt: skip
+    return "\n".join(rows)
+
+
+def plots(scale: Any) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if scale:
+        sizes = [s["passages"] for s in scale["sizes"]]
+        fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+        for mode in ("keyword", "semantic", "hybrid"):
+            a.plot(sizes, [s["modes"][mode]["p50_ms"] for s in scale["sizes"]], marker="o", label=f"{mode} p50")
+        a.plot(sizes, [s["modes"]["hybrid"]["p99_ms"] for s in scale["sizes"]], marker="x", ls="--", label="hybrid p99")
+        a.set(xscale="log", xlabel="passages", ylabel="ms per query (in process)", title="Query latency")
+        a.legend()
+        b.plot(sizes, [s["disk_mb"] for s in scale["sizes"]], marker="o", label="index on disk (MB)")
+        b.plot(
+            sizes, [s["process_peak_rss_mb"] for s in scale["sizes"]], marker="o", label="bench process peak RSS (MB)"
+        )
+        b.set(xscale="log", xlabel="passages", title="Memory and disk")
+        b.legend()
+        fig.tight_layout()
+        fig.savefig(DOCS / "latency-memory.png", dpi=90)
+    fig, ax = plt.subplots(figsize=(10, 4))
+    found = [(label, load(f"eval-{key}.json")) for key, label in DATASETS]
+    found = [(label, r) for label, r in found if r]
+    for i, mode in enumerate(("keyword", "semantic", "hybrid")):
+        ax.bar([j + i * 0.27 for j in range(len(found))], [r["modes"].get(mode, {}).get("ndcg@10", 0) for _, r in found],
+               width=0.27, label=mode)  # fmt: skip
+    ax.set_xticks([j + 0.27 for j in range(len(found))], [label for label, _ in found], rotation=15)
+    ax.set(ylabel="nDCG@10", title="Retrieval quality by mode and benchmark", ylim=(0, 1))
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(DOCS / "quality.png", dpi=90)
+
+
+def main() -> None:
+    scale, load_, ingest, calib = (
+        load("scale.json"),
+        load("load.json"),
+        load("ingest.json"),
+        load("language_calibration.json"),
+    )
+    parts = [f"Machine: {machine()}", "", "### Quality (nDCG@10, `kb eval`)", "", quality_table()]
+    if ingest:
+        e = ingest["embedding"]
+        pdf = ", ".join(f"{p['pages_per_s']} pages/s with {p['workers']} worker(s)" for p in ingest["pdf"])
+        parts += ["", "### Ingest", "", f"PDF parsing over the 80 PDFs ({ingest['pdf'][0]['pages']} pages): {pdf}.",
+                  f"End to end {e['end_to_end_passages_per_s']} passages/s against the model's raw encode "
+                  f"{e['raw_passages_per_s']} passages/s on the same {e['passages']} passages: ratio {e['ratio']:.0%}."]  # fmt: skip
+    if scale:
+        parts += [
+            "",
+            "### Scale (in process, 1,000 real queries, highlights off)",
+            "",
+            scale["note"] + ".",
+            "",
+            scale_table(scale),
+        ]
+    if load_:
+        parts += ["", f"### HTTP (`kb serve`, {load_['index']}, highlight={load_['highlight']})", "", load_table(load_)]
+    if calib:
+        w, wo = calib["with"]["modes"], calib["without"]["modes"]
+        parts += ["", "### Language calibration (Europarl mixed, 600 queries)", "",
+                  f"semantic nDCG@10 {wo['semantic']['ndcg@10']} → {w['semantic']['ndcg@10']}, hybrid "
+                  f"{wo['hybrid']['ndcg@10']} → {w['hybrid']['ndcg@10']} (without → with)."]  # fmt: skip
+    (OUT / "report.md").write_text("\n".join(parts) + "\n")
+    plots(scale)
+    print("\n".join(parts))
+
+
+if __name__ == "__main__":
+    main()
