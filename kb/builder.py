@@ -97,7 +97,11 @@ def _write(settings: Settings, embedder: Embedder, prev: Path | None, change: Ch
     say(f"keyword index over {len(order)} passages")
     rows = store.iter_chunk_rows("vid, terms, language, doc_id")
     KeywordIndex.build(staging / "keyword", ((r[0], r[1], r[2], r[3]) for r in rows))
-    dense = DenseIndex.build(vectors, settings.exact_max, settings.threads)
+    appended_only = not change.removed and prev is not None and (prev / "dense.faiss").is_file()
+    if appended_only and len(order) > settings.exact_max and prev is not None:
+        dense = DenseIndex.extend(prev / "dense.faiss", vectors, settings.threads)  # no rebuild for an upload
+    else:
+        dense = DenseIndex.build(vectors, settings.exact_max, settings.threads)
     say(f"dense index: {dense.kind}, {dense.size} vectors")
     dense.save(staging / "dense.faiss")
     _store_files(store, prev, change, staging / "files")

@@ -46,6 +46,16 @@ class DenseIndex:
         hnsw.add(vectors)
         return cls(vectors, hnsw, "hnsw")
 
+    @classmethod
+    def extend(cls, prev: Path, vectors: np.ndarray, threads: int = 2) -> DenseIndex:
+        """The previous HNSW graph with the rows it lacks appended (a write that only adds passages)."""
+        import faiss
+
+        faiss.omp_set_num_threads(max(1, threads))
+        index = faiss.read_index(str(prev))
+        index.add(vectors[index.ntotal :])
+        return cls(vectors, index, "hnsw")
+
     def save(self, path: Path) -> None:
         import faiss
 

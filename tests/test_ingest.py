@@ -126,3 +126,25 @@ def test_cli_docs_and_show(served_index: Path) -> None:
 def test_no_index_is_a_clear_error(tmp_path: Path) -> None:
     out = run_kb("search", "stock", "--index", str(tmp_path / "missing"))
     assert out.returncode == 3 and "no index" in out.stderr and "kb ingest" in out.stderr
+
+
+def test_hnsw_above_exact_max_grows_without_rebuild(
+    base_settings: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    from kb.engine import load, search
+
+    docs = tmp_path / "docs"
+    shutil.copytree(FIXTURES / "bilingual", docs)
+    settings = replace(base_settings, index_dir=tmp_path / "index", exact_max=5)
+    ingest([docs], settings, embedder)
+    index = load(settings.index_dir, embedder)
+    assert index.dense.kind == "hnsw" and index.manifest["dense"]["kind"] == "hnsw"
+    (docs / "extra.txt").write_text("Vaccins à ARN\n\nUne nouvelle usine de vaccins à ARN messager ouvre près de Lyon.")
+    ingest([docs], settings, embedder)  # adds only: the graph is extended, not rebuilt
+    index = load(settings.index_dir, embedder)
+    assert index.dense.kind == "hnsw" and index.dense.index.ntotal == index.dense.size == index.store.count("chunks")
+    assert search(index, "usine de vaccins à ARN près de Lyon", k=1).hits[0].doc_id == "extra"
+    (docs / "extra.txt").unlink()
+    ingest([docs], settings, embedder)  # a deletion rebuilds the graph over the remaining rows
+    index = load(settings.index_dir, embedder)
+    assert index.dense.index.ntotal == index.dense.size and "extra" not in index.table.docs

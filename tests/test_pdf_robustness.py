@@ -13,7 +13,6 @@ from kb.store import Store
 from tests.conftest import need_shared, run_kb
 from tests.test_ingest import assert_spans_exact
 
-
 # pdftotext extracts nothing from this image-only file, but it carries a text label ("Background") on four of
 # its six pages that pypdf reads; a one-word document is the honest result.
 HIDDEN_TEXT = {"py-pdf-sample-files/007-imagemagick-images_imagemagick-images.pdf"}
