@@ -15,7 +15,8 @@ from kb import generations
 from kb.embedding import load_embedder
 from kb.engine import Index, load, search
 from kb.errors import InputError
-from kb.ingest import Source, file_hash, ingest
+from kb.hashing import file_hash
+from kb.ingest import Source, ingest
 from kb.settings import Settings
 
 DEPTH = 100

@@ -20,6 +20,7 @@ from kb.builder import Change, build_generation
 from kb.chunking import chunk
 from kb.embedding import Embedder
 from kb.errors import DocumentError, InputError, LimitError
+from kb.hashing import file_hash
 from kb.langid import detect
 from kb.loaders import Parsed
 from kb.sandbox import parse_files
@@ -80,14 +81,6 @@ def _manifest(folder: Path) -> dict[str, dict[str, Any]]:
         return {d["file"]: d for d in data.get("documents", []) if isinstance(d, dict) and "file" in d}
     except (ValueError, KeyError, AttributeError) as exc:
         raise InputError(f"{path}: invalid manifest ({exc})", field=str(path)) from exc
-
-
-def file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def ingest(

@@ -11,7 +11,6 @@ checked against pinned sha256 digests first. Adapted from the project's verified
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from kb.errors import ModelError
+from kb.hashing import file_hash
 
 BIN_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 TOKENIZER_SHA256 = "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39"
@@ -43,19 +43,11 @@ def input_files() -> tuple[Path, Path]:
     return weights, tokenizer
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def verify(weights: Path, tokenizer: Path) -> None:
     for path, want in ((weights, BIN_SHA256), (tokenizer, TOKENIZER_SHA256)):
         if not path.is_file():
             raise ModelError(f"model input missing: {path}")
-        got = _sha256(path)
+        got = file_hash(path)
         if got != want:
             raise ModelError(f"model input {path.name} has sha256 {got}, expected {want}: wrong package version?")
 
