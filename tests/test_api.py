@@ -92,7 +92,8 @@ def test_documents_and_pages(server: Server) -> None:
 @pytest.mark.parametrize(
     ("params", "status", "code", "field"),
     [
-        ({"q": ""}, 400, "bad_query", "q"),
+        ({"q": ""}, 422, "validation_error", "q"),
+        ({"q": "   "}, 400, "bad_query", "q"),
         ({"q": "?!;"}, 400, "bad_query", "q"),
         ({"q": "x" * 5000}, 400, "bad_query", "q"),
         ({}, 422, "validation_error", "q"),

@@ -94,16 +94,23 @@ def test_language_detection_is_deterministic() -> None:
     assert query_language("???") == {}
 
 
-def test_fusion_cross_language_keeps_semantic_order() -> None:
+def test_fusion_weighs_keyword_matches_by_language_agreement() -> None:
     dense = {1: 0.90, 2: 0.88, 3: 0.86, 4: 0.5, 5: 0.4}
     keyword = {3: 12.0, 2: 1.0}
-    # passages in another language than the query: keyword matches cannot reorder them
-    assert [v for v, _ in hybrid(dense, keyword, {1: 0.0, 2: 0.0, 3: 0.0})] == [1, 2, 3, 4, 5]
-    # same language: a strong keyword match lifts passage 3
-    assert hybrid(dense, keyword, {1: 1.0, 2: 1.0, 3: 1.0})[0][0] == 3
-    assert hybrid(dense, keyword, {1: 1.0, 2: 1.0, 3: 1.0}, neutral={3: 12.0})[0][0] == 3
-    # language-neutral matches (names, numbers) count across languages
-    assert hybrid(dense, keyword, {1: 0.0, 2: 0.0, 3: 0.0}, neutral={3: 12.0})[0][0] == 3
+
+    def score(result: list[tuple[int, float]], vid: int) -> float:
+        return dict(result)[vid]
+
+    none = hybrid(dense, {}, {})
+    assert [v for v, _ in none] == [1, 2, 3, 4, 5]  # no keyword evidence: the semantic order
+    same = hybrid(dense, keyword, dict.fromkeys(dense, 1.0))
+    cross = hybrid(dense, keyword, dict.fromkeys(dense, 0.0))
+    gain_same, gain_cross = score(same, 3) - score(none, 3), score(cross, 3) - score(none, 3)
+    assert same[0][0] == 3 and gain_same == pytest.approx(2 * gain_cross)  # other language: half the credit
+    # language-neutral matches (names, numbers) count fully across languages
+    assert score(hybrid(dense, keyword, dict.fromkeys(dense, 0.0), neutral={3: 12.0}), 3) == pytest.approx(
+        score(same, 3)
+    )
 
 
 @pytest.mark.parametrize("bad", ["", "   \n"])
