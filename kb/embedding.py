@@ -8,6 +8,7 @@ or folder. Queries and passages get the model's own prompts (``query: `` / ``pas
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,6 +54,7 @@ class SentenceTransformerEmbedder:
         if "e5" in name.lower() and not prompts:
             self.query_prompt, self.passage_prompt = "query: ", "passage: "
         self._lock = threading.Lock()  # torch runs one batch at a time on our 2 cores anyway
+        self._batcher = QueryBatcher(lambda texts: self._encode(texts, self.query_prompt, False))
 
     def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
         if not texts:
@@ -69,10 +71,64 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if len(texts) == 1:
+            return self._batcher.encode(texts[0])[None, :]
         return self._encode(texts, self.query_prompt, False)
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.passage_prompt, progress)
+
+
+class _Slot:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.vector: np.ndarray | None = None
+        self.error: BaseException | None = None
+
+
+class QueryBatcher:
+    """Concurrent single queries share one ``encode`` call.
+
+    The first caller that finds the model idle encodes every query waiting at that moment; the others wait
+    for its result. No timer: under no load a query is encoded at once, under load batches form by themselves
+    while the previous batch runs.
+    """
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray]) -> None:
+        self._encode = encode
+        self._cv = threading.Condition()
+        self._pending: list[_Slot] = []
+        self._busy = False
+
+    def encode(self, text: str) -> np.ndarray:
+        slot = _Slot(text)
+        with self._cv:
+            self._pending.append(slot)
+            while slot.vector is None and slot.error is None:
+                if self._busy:
+                    self._cv.wait()
+                    continue
+                self._run_batch()
+        if slot.error is not None:
+            raise slot.error
+        assert slot.vector is not None
+        return slot.vector
+
+    def _run_batch(self) -> None:
+        """Called with the condition held; releases it while the model runs."""
+        batch, self._pending, self._busy = self._pending, [], True
+        self._cv.release()
+        try:
+            vectors = self._encode([s.text for s in batch])
+            for s, v in zip(batch, vectors, strict=True):
+                s.vector = v
+        except BaseException as exc:  # every waiter gets the failure, none hangs
+            for s in batch:
+                s.error = exc
+        finally:
+            self._cv.acquire()
+            self._busy = False
+            self._cv.notify_all()
 
 
 def default_model_path(cache_dir: Path) -> Path:
