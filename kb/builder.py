@@ -97,9 +97,9 @@ def _write(settings: Settings, embedder: Embedder, prev: Path | None, change: Ch
     say(f"keyword index over {len(order)} passages")
     rows = store.iter_chunk_rows("vid, terms, language, doc_id")
     KeywordIndex.build(staging / "keyword", ((r[0], r[1], r[2], r[3]) for r in rows))
-    appended_only = not change.removed and prev is not None and (prev / "dense.faiss").is_file()
-    if appended_only and len(order) > settings.exact_max and prev is not None:
-        dense = DenseIndex.extend(prev / "dense.faiss", vectors, settings.threads)  # no rebuild for an upload
+    prev_graph = prev / "dense.faiss" if prev else None
+    if not change.removed and prev_graph and prev_graph.is_file() and len(order) > settings.exact_max:
+        dense = DenseIndex.extend(prev_graph, vectors, settings.threads)  # only additions: no rebuild
     else:
         dense = DenseIndex.build(vectors, settings.exact_max, settings.threads)
     say(f"dense index: {dense.kind}, {dense.size} vectors")

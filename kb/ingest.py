@@ -19,7 +19,7 @@ from kb import generations
 from kb.builder import Change, build_generation
 from kb.chunking import chunk
 from kb.embedding import Embedder
-from kb.errors import DocumentError, InputError, LimitError
+from kb.errors import DocumentError, InputError, LimitError, NotFoundError
 from kb.hashing import file_hash
 from kb.langid import detect
 from kb.loaders import Parsed
@@ -242,8 +242,6 @@ def remove(doc_ids: list[str], settings: Settings, embedder: Embedder) -> Ingest
         store.close()
         missing = [d for d, r in zip(doc_ids, rows, strict=True) if r is None]
         if missing:
-            from kb.errors import NotFoundError
-
             raise NotFoundError(f"no document {missing[0]!r} in the index", field="doc_id")
         change = Change()
         change.remove_documents(doc_ids)
