@@ -178,7 +178,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     settings = _settings(args)
     path = default_model_path(settings.cache_dir)
     emb = load_embedder(settings)
-    print(f"model {emb.name} ready (dimension {emb.dim}) at {path}")
+    print(f"model {emb.name} ready (dimension {emb.dim}, {getattr(emb, 'runtime', '?')}) at {path}")
     return 0
 
 

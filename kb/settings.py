@@ -23,6 +23,7 @@ class ChunkParams:
 @dataclass(frozen=True)
 class Limits:
     max_file_bytes: int = 100 * 2**20
+    max_text_chars: int = 20_000_000  # text extracted from one file
     parse_timeout_s: float = 120.0
     parse_memory_mb: int = 2048
     max_query_chars: int = 2000
@@ -36,6 +37,7 @@ class Settings:
     corpus_dir: Path = Path("corpus")
     model: str = DEFAULT_MODEL
     cache_dir: Path = Path.home() / ".cache" / "kb"
+    backend: str = "auto"  # embedding runtime: auto (ONNX Runtime where the model folder has it), onnx, torch
     threads: int = 2
     batch_size: int = 16
     exact_max: int = 50_000  # above this many passages the dense index is HNSW
@@ -51,6 +53,7 @@ _ENV = {
     "KB_CORPUS": ("corpus_dir", Path),
     "KB_MODEL": ("model", str),
     "KB_CACHE": ("cache_dir", Path),
+    "KB_BACKEND": ("backend", str),
     "KB_THREADS": ("threads", int),
     "KB_BATCH_SIZE": ("batch_size", int),
     "KB_EXACT_MAX": ("exact_max", int),
@@ -61,6 +64,7 @@ _LIMIT_ENV = {
     "KB_PARSE_TIMEOUT": ("parse_timeout_s", float),
     "KB_PARSE_MEMORY_MB": ("parse_memory_mb", int),
     "KB_MAX_FILE_BYTES": ("max_file_bytes", int),
+    "KB_MAX_TEXT_CHARS": ("max_text_chars", int),
     "KB_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
 }
 
