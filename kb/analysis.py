@@ -49,6 +49,7 @@ def _stemmer(lang: str) -> Any:
     return Stemmer.Stemmer(_SNOWBALL[lang])
 
 
+@lru_cache(maxsize=1 << 17)  # words repeat (Zipf): indexing a passage folds each token twice
 def fold(word: str) -> str:
     """Lower case, œ/æ spelled out, accents removed."""
     word = unicodedata.normalize("NFD", word.lower().translate(_FOLD))

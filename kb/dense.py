@@ -17,7 +17,7 @@ SUBSET_SCAN_MAX = 20_000
 
 
 def ef_search(n: int) -> int:
-    """efSearch grows with the index so recall@10 stays ≥ 0.98 (see bench/dense_recall.py)."""
+    """efSearch grows with the index so recall@10 stays ≥ 0.98 (measured by bench/scale.py)."""
     return 256 if n <= 200_000 else 512
 
 

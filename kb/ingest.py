@@ -205,11 +205,16 @@ def _owner(store: Store | None, doc_id: str) -> str | None:
 
 
 def _chunk_doc(doc: Document, settings: Settings) -> list[Chunk]:
+    sample = ""
     if not doc.language:
-        doc.language = detect(" ".join(p.text for p in doc.pages)[:5000]) or "und"
+        sample = " ".join(p.text for p in doc.pages)[:5000]
+        doc.language = detect(sample) or "und"
     chunks = chunk(doc, settings.chunk)
     for ch in chunks:
-        ch.language = (detect(ch.text) if len(ch.text) >= 40 else "") or doc.language
+        if ch.text == sample:  # a one-passage document: its language was just measured on this very text
+            ch.language = doc.language
+        else:
+            ch.language = (detect(ch.text) if len(ch.text) >= 40 else "") or doc.language
     return chunks
 
 

@@ -22,23 +22,21 @@ from kb.loaders import Parsed, parse
 from kb.settings import Limits
 from kb.types import Document, Page, Section
 
-MAX_TEXT_CHARS = 20_000_000
-
 
 def _address_space() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _child(conn: Connection, name: str, path: str, memory_mb: int) -> None:
+def _child(conn: Connection, name: str, path: str, memory_mb: int, max_chars: int) -> None:
     try:
         limit = _address_space() + memory_mb * 2**20  # relative: the child inherits the parent's mappings
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         data = Path(path).read_bytes()
         parsed = parse(name, data)
         chars = sum(len(p.text) for d in parsed.documents for p in d.pages)
-        if chars > MAX_TEXT_CHARS:
-            raise LimitError(f"{name}: {chars:,} characters of text, over the {MAX_TEXT_CHARS:,} limit", field=name)
+        if chars > max_chars:
+            raise LimitError(f"{name}: {chars:,} characters of text, over the {max_chars:,} limit", field=name)
         payload = {"documents": [asdict(d) for d in parsed.documents], "warnings": parsed.warnings}
     except DocumentError as exc:
         payload = {"error": exc.code, "message": exc.message}
@@ -68,7 +66,9 @@ class _Job:
         ctx = mp.get_context("fork")
         self.name, self.limits = name, limits
         self.recv, send = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_child, args=(send, name, str(path), limits.parse_memory_mb), daemon=True)
+        self.proc = ctx.Process(
+            target=_child, args=(send, name, str(path), limits.parse_memory_mb, limits.max_text_chars), daemon=True
+        )
         self.proc.start()
         send.close()
         self.started = time.monotonic()
