@@ -61,13 +61,16 @@ def words(text: str) -> list[str]:
     return [m.group(0).lower() for m in _TOKEN.finditer(_ELISION.sub(" ", text))]
 
 
+_ELIDED = re.compile(r"(?:l|d|qu|j|n|s|c|m|t|jusqu|lorsqu|puisqu|quoiqu)['’]", re.I)
+
+
 def word_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, word) of each token in the original text, for term highlights."""
     out = []
     for m in _TOKEN.finditer(text):
         w = m.group(0)
         start = m.start()
-        prefix = re.match(r"(?:l|d|qu|j|n|s|c|m|t|jusqu|lorsqu|puisqu|quoiqu)['’]", text[start:], re.I)
+        prefix = _ELIDED.match(text, start)
         if prefix and len(w) <= 6 and text[m.end() : m.end() + 1] in "'’":
             continue  # the elided article itself
         out.append((start, m.end(), w))

@@ -7,6 +7,8 @@ passage), by the number of matched terms otherwise. Ranges are character offsets
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from kb.analysis import LANGS, fold, terms, word_spans
@@ -19,12 +21,13 @@ MAX_SENTENCES = 24
 
 
 def term_ranges(text: str, qterms: set[str], lang: str) -> list[Highlight]:
-    out = []
-    for start, end, word in word_spans(text):
-        forms = {fold(word)} | {t for lg in (lang, *LANGS) if lg in LANGS for t in terms(word, lg)}
-        if forms & qterms:
-            out.append(Highlight(start, end, "term"))
-    return out
+    return [Highlight(a, b, "term") for a, b, word in word_spans(text) if _forms(word, lang) & qterms]
+
+
+@lru_cache(maxsize=1 << 16)  # a page of hits repeats most of its words across requests
+def _forms(word: str, lang: str) -> frozenset[str]:
+    """Every indexed form a word of a passage in ``lang`` can take (its own language first, then fr and en)."""
+    return frozenset({fold(word)} | {t for lg in (lang, *LANGS) if lg in LANGS for t in terms(word, lg)})
 
 
 def _by_terms(spans: list[tuple[int, int]], marks: list[Highlight]) -> tuple[int, int] | None:
