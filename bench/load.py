@@ -2,6 +2,11 @@
 then a write under load: while searches run, a document is uploaded and another deleted, and every answer
 must come whole from one index generation (before or after each change).
 
+Queries are the 1,000 real ones of the scale benchmark (PIAF questions, Europarl sentences) when
+../shared/data is there, else ten questions about the shipped corpus. The load generator (httpx, asyncio)
+runs on the same cores as the server; the CPU each side used is recorded per level, so the server's CPU
+cost per search is known.
+
     python bench/load.py --index INDEX [--seconds 20] [--clients 1,8,32] [--out bench/out/load.json]
 """
 
@@ -22,6 +27,7 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = [
     "Quels sont les objectifs de France Biolead pour 2030 ?", "How many founding members does France Biolead have?",
@@ -60,13 +66,31 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def queries() -> list[str]:
+    try:
+        from scale import real_queries
+
+        return real_queries(1000)
+    except OSError:
+        return QUERIES
+
+
+def cpu_s(pid: int | None = None) -> float:
+    """User + system CPU seconds of a process (this one by default)."""
+    if pid is None:
+        return time.process_time()
+    ticks = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def client(c: httpx.AsyncClient, url: str, until: float, lat: list[float], errors: list[str],
                  answers: list[dict[str, object]], params: dict[str, str]) -> None:  # fmt: skip
     rng = random.Random()
+    pool = queries()
     while time.perf_counter() < until:
         t0 = time.perf_counter()
         try:
-            r = await c.get(url + "/api/v1/search", params={"q": rng.choice(QUERIES), "k": "10", **params})
+            r = await c.get(url + "/api/v1/search", params={"q": rng.choice(pool), "k": "10", **params})
             if r.status_code != 200:
                 errors.append(f"{r.status_code} {r.text[:100]}")
             else:
@@ -77,19 +101,22 @@ async def client(c: httpx.AsyncClient, url: str, until: float, lat: list[float],
         lat.append((time.perf_counter() - t0) * 1000)
 
 
-async def level(url: str, clients: int, seconds: float, params: dict[str, str]) -> dict[str, object]:
+async def level(url: str, clients: int, seconds: float, params: dict[str, str],
+                server_pid: int | None = None) -> dict[str, object]:  # fmt: skip
     lat: list[float] = []
     errors: list[str] = []
     answers: list[dict[str, object]] = []
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=clients)) as c:
         until = time.perf_counter() + seconds
-        t0 = time.perf_counter()
+        t0, me0, srv0 = time.perf_counter(), cpu_s(), cpu_s(server_pid) if server_pid else 0.0
         await asyncio.gather(*(client(c, url, until, lat, errors, answers, params) for _ in range(clients)))
-        wall = time.perf_counter() - t0
+        wall, me, srv = time.perf_counter() - t0, cpu_s() - me0, cpu_s(server_pid) - srv0 if server_pid else 0.0
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
     return {"clients": clients, "requests": len(lat), "errors": len(errors), "error_samples": errors[:3],
             "throughput_rps": round(len(lat) / wall, 1), "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1),
-            "p99_ms": round(q[98], 1), "_answers": answers}  # fmt: skip
+            "p99_ms": round(q[98], 1), "server_cpu_ms_per_search": round(srv * 1000 / max(1, len(lat)), 1),
+            "server_cores_busy": round(srv / wall, 2), "load_generator_cores_busy": round(me / wall, 2),
+            "_answers": answers}  # fmt: skip
 
 
 async def writes_under_load(url: str, key: str, seconds: float) -> dict[str, object]:
@@ -137,7 +164,7 @@ def main() -> None:
     try:
         report: dict[str, object] = {"index": str(args.index), "highlight": args.highlight, "levels": []}
         for n in (int(x) for x in args.clients.split(",")):
-            res = asyncio.run(level(url, n, args.seconds, {"highlight": args.highlight}))
+            res = asyncio.run(level(url, n, args.seconds, {"highlight": args.highlight}, proc.pid))
             res.pop("_answers")
             report["levels"].append(res)  # type: ignore[union-attr]
             print(json.dumps(res), flush=True)

@@ -1,0 +1,58 @@
+"""Peak RSS of `kb serve` at each corpus size: start it on each index, send real queries in every mode
+(highlights on), read VmHWM, stop it. Adds ``serve_rss_mb`` / ``serve_peak_rss_mb`` to each size of the
+scale report.
+
+    python bench/serve_memory.py [--scale bench/out/scale.json] [--workdir bench/data] [--queries 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import rss_mb, start_server
+from scale import real_queries
+
+
+def measure(index: Path, queries: list[str]) -> dict[str, float]:
+    proc, url = start_server(index, "unused-key")
+    try:
+        started = rss_mb(proc.pid)[0]
+        with httpx.Client(timeout=120) as c:
+            for i, q in enumerate(queries):
+                mode = ("hybrid", "semantic", "keyword")[i % 3]
+                r = c.get(url + "/api/v1/search", params={"q": q, "k": 10, "mode": mode, "highlight": "auto"})
+                r.raise_for_status()
+        now, peak = rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return {"serve_rss_at_start_mb": round(started), "serve_rss_mb": round(now), "serve_peak_rss_mb": round(peak)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", default="bench/out/scale.json", type=Path)
+    ap.add_argument("--workdir", default="bench/data", type=Path)
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--sizes", default="", help="only these sizes (comma-separated); default all in the report")
+    args = ap.parse_args()
+    report = json.loads(args.scale.read_text())
+    queries = real_queries(args.queries)
+    only = {int(x) for x in args.sizes.split(",") if x}
+    for size in report["sizes"]:
+        if only and size["passages"] not in only:
+            continue
+        index = args.workdir / f"scale-{size['passages']}" / "index"
+        size.update(measure(index, queries))
+        print(size["passages"], {k: v for k, v in size.items() if k.startswith("serve_")}, flush=True)
+        args.scale.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
