@@ -169,6 +169,10 @@ def main() -> None:
         parts += ["", "### Ingest", "", f"PDF parsing over the 80 PDFs ({ingest['pdf'][0]['pages']} pages): {pdf}.",
                   f"End to end {e['end_to_end_passages_per_s']} passages/s against the model's raw encode "
                   f"{e['raw_passages_per_s']} passages/s on the same {e['passages']} passages: ratio {e['ratio']:.0%}."]  # fmt: skip
+        if ingest.get("corpus_builds"):
+            parts += ["", "| `kb ingest` of | documents | passages | wall s | passages/s |", "|---|---|---|---|---|"]
+            parts += [f"| {b['corpus']} | {b['documents']} | {b['passages']} | {b['seconds']} | {b['passages_per_s']} |"
+                      for b in ingest["corpus_builds"]]  # fmt: skip
     if scale:
         parts += [
             "",

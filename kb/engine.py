@@ -53,7 +53,8 @@ def load(index_dir: Path, embedder: Embedder, threads: int = 2) -> Index:
     manifest = generations.read_manifest(gen)
     generations.check_model(manifest, embedder.name, embedder.dim)
     store = Store(gen / "kb.sqlite", readonly=True)
-    vectors = np.load(gen / "vectors.npy")
+    # memory-mapped: FAISS holds its own copy; this one serves filters, fusion and calibration, a few rows a query
+    vectors = np.load(gen / "vectors.npy", mmap_mode="r")
     dense = DenseIndex.load(vectors, gen / "dense.faiss", manifest["dense"]["kind"], threads)
     table = _table(store)
     keyword = KeywordIndex.load(gen / "keyword")
