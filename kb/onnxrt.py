@@ -11,6 +11,7 @@ per-operator overhead. Other folders (other pooling, other inputs) stay on sente
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def export(folder: Path) -> Path:
 
 
 class OnnxEmbedder:
-    """Implements :class:`kb.embedding.Embedder`; safe to call from many threads at once."""
+    """Implements :class:`kb.embedding.Embedder`; safe to call from many threads at once (runs take turns)."""
 
     def __init__(self, name: str, folder: Path, threads: int, batch_size: int) -> None:
         import onnxruntime as ort
@@ -105,6 +106,9 @@ class OnnxEmbedder:
         self.name, self.batch_size, self.runtime = name, batch_size, "onnxruntime"
         self.dim = int(_read(folder / modules[1]["path"] / "config.json")["word_embedding_dimension"])
         self._pad = self.tokenizer.token_to_id("<pad>") or 0
+        # one model run at a time, on all the threads: concurrent runs would share the same cores anyway,
+        # and queued requests then finish in turn instead of all slowing down together (tail latency)
+        self._gate = threading.Lock()
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode([self.query_prompt + t for t in texts], False)
@@ -134,7 +138,8 @@ class OnnxEmbedder:
         for row, seq in enumerate(seqs):
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1
-        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        with self._gate:
+            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         weights = mask[..., None].astype(np.float32)
         vecs = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         if self.normalize:
