@@ -13,11 +13,13 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from kb import generations
-from kb.embedding import load_embedder
+from kb.embedding import Embedder, load_embedder
 from kb.ingest import ingest
 from kb.sandbox import parse_files
 from kb.settings import resolve
@@ -39,22 +41,27 @@ def pdf_pages_per_second(workers: int) -> dict[str, float]:
             "pages_per_s": round(pages / secs, 1)}  # fmt: skip
 
 
-def end_to_end(corpus: Path) -> dict[str, float]:
+@contextmanager
+def fresh_ingest(path: Path) -> Iterator[tuple[float, Path, Embedder]]:
+    """`kb ingest` of ``path`` into an empty, temporary index: its wall time, live generation and model."""
     settings = resolve(os.environ)
     embedder = load_embedder(settings)
     work = Path(tempfile.mkdtemp(prefix="kb-ingest-bench-"))
     try:
         s = replace(settings, index_dir=work / "index")
         t0 = time.perf_counter()
-        ingest([corpus], s, embedder)
-        e2e = time.perf_counter() - t0
-        store = Store(generations.require_current(s.index_dir) / "kb.sqlite", readonly=True)
-        texts = [r[0] for r in store.iter_chunk_rows("text")]
+        ingest([path], s, embedder)
+        yield time.perf_counter() - t0, generations.require_current(s.index_dir), embedder
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def end_to_end(corpus: Path) -> dict[str, object]:
+    with fresh_ingest(corpus) as (e2e, gen, embedder):
+        texts = [r[0] for r in Store(gen / "kb.sqlite", readonly=True).iter_chunk_rows("text")]
         t0 = time.perf_counter()
         embedder.encode_passages(texts)
         raw = time.perf_counter() - t0
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return {"corpus": str(corpus), "passages": len(texts), "end_to_end_s": round(e2e, 1), "raw_encode_s": round(raw, 1),
             "end_to_end_passages_per_s": round(len(texts) / e2e, 2), "raw_passages_per_s": round(len(texts) / raw, 2),
             "ratio": round(raw / e2e, 3)}  # fmt: skip
@@ -66,17 +73,8 @@ BUILDS = ["cnil-faq-piafml/beir", "service-public-dila-piafml/beir", "piaf/beir"
 
 def corpus_build(folder: Path) -> dict[str, object]:
     """`kb ingest` of one shared corpus into an empty index: wall time, documents, passages."""
-    settings = resolve(os.environ)
-    embedder = load_embedder(settings)
-    work = Path(tempfile.mkdtemp(prefix="kb-build-bench-"))
-    try:
-        s = replace(settings, index_dir=work / "index")
-        t0 = time.perf_counter()
-        ingest([folder / "corpus.jsonl"], s, embedder)
-        secs = time.perf_counter() - t0
-        manifest = generations.read_manifest(generations.require_current(s.index_dir))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with fresh_ingest(folder / "corpus.jsonl") as (secs, gen, _):
+        manifest = generations.read_manifest(gen)
     counts = manifest["counts"]
     return {"corpus": str(folder.relative_to(DATA)), "documents": counts["documents"], "passages": counts["chunks"],
             "seconds": round(secs, 1), "passages_per_s": round(counts["chunks"] / secs, 1)}  # fmt: skip

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -141,7 +142,7 @@ async def writes_under_load(url: str, key: str, seconds: float) -> dict[str, obj
         timeline.append(("delete", r.json().get("generation", f"error {r.status_code}")))
         result = await load_task
     gens = {gen0: False, timeline[0][1]: True, timeline[1][1]: False}  # does this generation hold the document?
-    answers = result.pop("_answers")
+    answers: list[dict[str, Any]] = result.pop("_answers")  # type: ignore[assignment]
     unknown = [a for a in answers if a["generation"] not in gens]
     mixed = [a for a in answers if "load-grenoble" in a["docs"] and not gens.get(a["generation"], False)]
     return {**result, "upload_s": round(upload_s, 1), "delete_s": round(delete_s, 1), "generations": list(gens),
@@ -162,11 +163,12 @@ def main() -> None:
     key = "bench-key"
     proc, url = start_server(work, key)
     try:
-        report: dict[str, object] = {"index": str(args.index), "highlight": args.highlight, "levels": []}
+        levels: list[dict[str, object]] = []
+        report: dict[str, object] = {"index": str(args.index), "highlight": args.highlight, "levels": levels}
         for n in (int(x) for x in args.clients.split(",")):
             res = asyncio.run(level(url, n, args.seconds, {"highlight": args.highlight}, proc.pid))
             res.pop("_answers")
-            report["levels"].append(res)  # type: ignore[union-attr]
+            levels.append(res)
             print(json.dumps(res), flush=True)
         report["rss_mb"], report["peak_rss_mb"] = rss_mb(proc.pid)
         report["writes_under_load"] = asyncio.run(writes_under_load(url, key, max(args.seconds, 30)))

@@ -119,6 +119,25 @@ def targets_table(scale: Any, load_: Any, ingest: Any) -> str:
     return "\n".join(rows)
 
 
+def profile_part(profile: Any, load_: Any) -> list[str]:
+    """Where a search's CPU goes, and what that means for `kb serve` on this many cores."""
+    whole = profile["search_highlight_terms"]
+    rows = ["| stage | CPU ms | wall ms | share of CPU |", "|---|---|---|---|"]
+    for name, st in profile["stages"].items():
+        rows.append(f"| {name} | {st['cpu_ms']} | {st['wall_ms']} | {st['cpu_ms'] / whole['cpu_ms']:.0%} |")
+    rows.append(f"| **whole search, highlight=terms** | **{whole['cpu_ms']}** | **{whole['wall_ms']}** | 100% |")
+    text = [f"### Profile of one search ({profile['index']}, {profile['queries']} real queries, {profile['runtime']}, "
+            f"{profile['threads']} threads)", "", *rows]  # fmt: skip
+    eight = next((lv for lv in (load_ or {}).get("levels", []) if lv["clients"] == 8), None)
+    if eight and eight.get("server_cpu_ms_per_search"):
+        cpu, cores = eight["server_cpu_ms_per_search"], os.cpu_count() or 1
+        text += ["", f"`kb serve` at 8 clients spent {cpu} ms of CPU per search, {cpu - whole['cpu_ms']:.1f} ms more "
+                 f"than the search itself (HTTP, validation, JSON). {cores} cores therefore serve at most "
+                 f"{cores * 1000 / cpu:.0f} searches/s; with 8 clients waiting on each other the mean latency is "
+                 f"8 / throughput = {8000 / eight['throughput_rps']:.0f} ms at the measured {eight['throughput_rps']}/s."]  # fmt: skip
+    return text
+
+
 def plots(scale: Any) -> None:
     import matplotlib
 
@@ -155,11 +174,12 @@ def plots(scale: Any) -> None:
 
 
 def main() -> None:
-    scale, load_, ingest, calib = (
+    scale, load_, ingest, calib, profile = (
         load("scale.json"),
         load("load.json"),
         load("ingest.json"),
         load("language_calibration.json"),
+        load("profile.json"),
     )
     parts = [f"Machine: {machine()}", "", "### Targets", "", targets_table(scale, load_, ingest)]
     parts += ["", "### Quality (nDCG@10, `kb eval`)", "", quality_table()]
@@ -184,6 +204,8 @@ def main() -> None:
         ]
     if load_:
         parts += ["", f"### HTTP (`kb serve`, {load_['index']}, highlight={load_['highlight']})", "", load_table(load_)]
+    if profile:
+        parts += ["", *profile_part(profile, load_)]
     if calib:
         w, wo = calib["with"]["modes"], calib["without"]["modes"]
         parts += ["", "### Language calibration (Europarl mixed, 600 queries)", "",

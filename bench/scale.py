@@ -261,7 +261,7 @@ def main() -> None:
     kept = json.loads(out.read_text())["sizes"] if out.is_file() else []  # other sizes stay in the report
     for n in (int(x) for x in args.sizes.split(",")):
         new = run_size(n, args, sents, real, scale_emb)
-        old = next((r for r in kept if r["passages"] == n), {})
+        old: dict[str, object] = next((r for r in kept if r["passages"] == n), {})
         if new["build_s"] is None:  # index reused: its build time is the one measured when it was built
             new["build_s"] = old.get("build_s")
         kept = [r for r in kept if r["passages"] != n] + [new]

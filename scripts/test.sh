@@ -10,5 +10,5 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 .venv/bin/ruff check kb api tests bench
 .venv/bin/ruff format --check kb api tests bench
-.venv/bin/mypy kb api
+.venv/bin/mypy kb api bench
 .venv/bin/python -m pytest "$@"

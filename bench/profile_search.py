@@ -1,0 +1,83 @@
+"""Where a search's CPU goes: each stage of a hybrid search timed alone over the same real queries, then the
+whole search; what the stages leave unexplained is fusion, SQLite reads, citations and Python overhead.
+
+With the HTTP benchmark's server CPU per search (bench/out/load.json) this says what limits `kb serve`:
+two cores give at most 2 / (CPU seconds per search) searches per second, and with 8 clients waiting on
+each other the mean latency is 8 / throughput (Little's law).
+
+    python bench/profile_search.py --index bench/data/scale-100000/index [--queries 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scale import machine, real_queries
+
+from kb.analysis import query_terms
+from kb.embedding import load_embedder
+from kb.engine import load, search
+from kb.highlight import highlight_hits
+from kb.langid import query_language
+from kb.settings import resolve
+
+
+def cost(items: list, fn: Callable) -> dict[str, float]:  # type: ignore[type-arg]
+    """CPU (all threads of this process) and wall milliseconds per call of ``fn`` over ``items``."""
+    c, t = time.process_time(), time.perf_counter()
+    for item in items:
+        fn(item)
+    n = len(items)
+    return {
+        "cpu_ms": round((time.process_time() - c) / n * 1000, 2),
+        "wall_ms": round((time.perf_counter() - t) / n * 1000, 2),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--index", required=True, type=Path)
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--out", default="bench/out/profile.json")
+    args = ap.parse_args()
+    settings = resolve(os.environ)
+    emb = load_embedder(settings)
+    index = load(args.index, emb, settings.threads)
+    qs = real_queries(args.queries)
+    for q in qs[:20]:  # warm caches and the model's arena
+        search(index, q, highlight="terms")
+    qvecs = emb.encode_queries(qs)
+    results = [search(index, q, highlight="none") for q in qs]
+    work = list(range(len(qs)))
+    stages = {
+        "query language (langdetect)": cost(qs, query_language),
+        "query embedding (model run)": cost(qs, lambda q: emb.encode_queries([q])),
+        "dense search (100 candidates)": cost(work, lambda i: index.dense.search(qvecs[i], 100, None)),
+        "keyword search (100 candidates)": cost(qs, lambda q: index.keyword.search(query_terms(q), 100, None, None)),
+        "term highlights (10 hits)": cost(work, lambda i: highlight_hits(
+            [h.text for h in results[i].hits], [h.citation.language for h in results[i].hits], qs[i],
+            query_terms(qs[i]), None, None, [False] * len(results[i].hits))),
+    }  # fmt: skip
+    whole = cost(qs, lambda q: search(index, q, highlight="terms"))
+    parts = sum(s["cpu_ms"] for s in stages.values())
+    stages["the rest (fusion, SQLite, citations, Python)"] = {
+        "cpu_ms": round(whole["cpu_ms"] - parts, 2),
+        "wall_ms": round(whole["wall_ms"] - sum(s["wall_ms"] for s in stages.values()), 2),
+    }
+    report = {"index": str(args.index), "queries": len(qs), "threads": settings.threads, "machine": machine(),
+              "runtime": getattr(emb, "runtime", "?"), "stages": stages, "search_highlight_terms": whole}  # fmt: skip
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
