@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -86,7 +87,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     """The app over the index in ``settings.index_dir``; raises NoIndexError if there is none."""
     from api import routes, web
 
-    state = State.open(settings, embedder or load_embedder(settings))
+    # concurrent requests each run the model on one thread: a run on two threads costs 23 ms of CPU
+    # against 18 on one (bench/profile_search.py), and the server's cores are shared by the requests anyway
+    state = State.open(settings, embedder or load_embedder(replace(settings, threads=settings.serve_threads)))
     app = FastAPI(
         title="kb — bilingual search over French biotherapy strategy documents",
         version="1.0.0",

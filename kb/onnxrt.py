@@ -10,6 +10,7 @@ per-operator overhead. Other folders (other pooling, other inputs) stay on sente
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from pathlib import Path
@@ -106,9 +107,10 @@ class OnnxEmbedder:
         self.name, self.batch_size, self.runtime = name, batch_size, "onnxruntime"
         self.dim = int(_read(folder / modules[1]["path"] / "config.json")["word_embedding_dimension"])
         self._pad = self.tokenizer.token_to_id("<pad>") or 0
-        # one model run at a time, on all the threads: concurrent runs would share the same cores anyway,
-        # and queued requests then finish in turn instead of all slowing down together (tail latency)
-        self._gate = threading.Lock()
+        # with a pool of threads, one model run at a time: concurrent runs would share the same cores anyway,
+        # and queued requests then finish in turn instead of all slowing down together (tail latency);
+        # single-threaded runs (`kb serve`) go side by side, one per core
+        self._gate: Any = threading.Lock() if threads > 1 else contextlib.nullcontext()
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode([self.query_prompt + t for t in texts], False)

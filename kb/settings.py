@@ -38,7 +38,8 @@ class Settings:
     model: str = DEFAULT_MODEL
     cache_dir: Path = Path.home() / ".cache" / "kb"
     backend: str = "auto"  # embedding runtime: auto (ONNX Runtime where the model folder has it), onnx, torch
-    threads: int = 2
+    threads: int = 2  # model and FAISS threads for batch work (ingest, eval, in-process search)
+    serve_threads: int = 1  # model threads per search in `kb serve`: requests run side by side, a core each
     batch_size: int = 16
     exact_max: int = 50_000  # above this many passages the dense index is HNSW
     chunk: ChunkParams = field(default_factory=ChunkParams)
@@ -55,6 +56,7 @@ _ENV = {
     "KB_CACHE": ("cache_dir", Path),
     "KB_BACKEND": ("backend", str),
     "KB_THREADS": ("threads", int),
+    "KB_SERVE_THREADS": ("serve_threads", int),
     "KB_BATCH_SIZE": ("batch_size", int),
     "KB_EXACT_MAX": ("exact_max", int),
     "KB_API_KEY": ("api_key", str),

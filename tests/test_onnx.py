@@ -55,3 +55,17 @@ def test_backend_onnx_refuses_what_it_cannot_run(base_settings: Settings, tmp_pa
     assert supported(folder) == "pooling ['pooling_mode_cls_token']"
     with pytest.raises(ModelError, match="backend must be one of"):
         load_embedder(replace(base_settings, backend="tensorrt"))
+
+
+def test_single_threaded_runs_go_side_by_side(base_settings: Settings) -> None:
+    """`kb serve` runs the model on one thread per request, without the turn-taking lock: concurrent
+    runs of the one session must give each caller its own vectors."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    solo = load_embedder(replace(base_settings, threads=1))
+    assert isinstance(solo, OnnxEmbedder)
+    texts = [f"{t} ({i})" for i in range(6) for t in TEXTS[:3]]
+    expected = solo.encode_queries(texts)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda t: solo.encode_queries([t])[0], texts))
+    assert (np.array(got) * expected).sum(axis=1).min() > 0.99999
