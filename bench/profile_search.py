@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,15 +33,17 @@ from kb.settings import resolve
 
 
 def cost(items: list, fn: Callable) -> dict[str, float]:  # type: ignore[type-arg]
-    """CPU (all threads of this process) and wall milliseconds per call of ``fn`` over ``items``."""
-    c, t = time.process_time(), time.perf_counter()
+    """CPU (all threads of this process) and wall milliseconds per call of ``fn`` over ``items``, and the
+    spread of the wall times (the tail of a stage shows in the tail of the served latency)."""
+    walls = []
+    c = time.process_time()
     for item in items:
+        t = time.perf_counter()
         fn(item)
-    n = len(items)
-    return {
-        "cpu_ms": round((time.process_time() - c) / n * 1000, 2),
-        "wall_ms": round((time.perf_counter() - t) / n * 1000, 2),
-    }
+        walls.append((time.perf_counter() - t) * 1000)
+    q = statistics.quantiles(walls, n=100)
+    return {"cpu_ms": round((time.process_time() - c) / len(items) * 1000, 2),
+            "wall_ms": round(statistics.fmean(walls), 2), "wall_p50_ms": round(q[49], 2), "wall_p99_ms": round(q[98], 2)}  # fmt: skip
 
 
 def main() -> None:
@@ -49,7 +53,7 @@ def main() -> None:
     ap.add_argument("--out", default="bench/out/profile.json")
     args = ap.parse_args()
     settings = resolve(os.environ)
-    emb = load_embedder(settings)
+    emb = load_embedder(replace(settings, threads=settings.serve_threads))  # as `kb serve` runs it
     index = load(args.index, emb, settings.threads)
     qs = real_queries(args.queries)
     for q in qs[:20]:  # warm caches and the model's arena
@@ -72,7 +76,7 @@ def main() -> None:
         "cpu_ms": round(whole["cpu_ms"] - parts, 2),
         "wall_ms": round(whole["wall_ms"] - sum(s["wall_ms"] for s in stages.values()), 2),
     }
-    report = {"index": str(args.index), "queries": len(qs), "threads": settings.threads, "machine": machine(),
+    report = {"index": str(args.index), "queries": len(qs), "model_threads": settings.serve_threads, "machine": machine(),
               "runtime": getattr(emb, "runtime", "?"), "stages": stages, "search_highlight_terms": whole}  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")

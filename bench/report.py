@@ -122,12 +122,12 @@ def targets_table(scale: Any, load_: Any, ingest: Any) -> str:
 def profile_part(profile: Any, load_: Any) -> list[str]:
     """Where a search's CPU goes, and what that means for `kb serve` on this many cores."""
     whole = profile["search_highlight_terms"]
-    rows = ["| stage | CPU ms | wall ms | share of CPU |", "|---|---|---|---|"]
-    for name, st in profile["stages"].items():
-        rows.append(f"| {name} | {st['cpu_ms']} | {st['wall_ms']} | {st['cpu_ms'] / whole['cpu_ms']:.0%} |")
-    rows.append(f"| **whole search, highlight=terms** | **{whole['cpu_ms']}** | **{whole['wall_ms']}** | 100% |")
+    rows = ["| stage | CPU ms | wall ms (mean) | wall p50 / p99 ms | share of CPU |", "|---|---|---|---|---|"]
+    for name, st in [*profile["stages"].items(), ("**whole search, highlight=terms**", whole)]:
+        spread = f"{st['wall_p50_ms']} / {st['wall_p99_ms']}" if st.get("wall_p50_ms") else "—"
+        rows.append(f"| {name} | {st['cpu_ms']} | {st['wall_ms']} | {spread} | {st['cpu_ms'] / whole['cpu_ms']:.0%} |")
     text = [f"### Profile of one search ({profile['index']}, {profile['queries']} real queries, {profile['runtime']}, "
-            f"{profile['threads']} threads)", "", *rows]  # fmt: skip
+            f"model on {profile['model_threads']} thread(s) as in `kb serve`)", "", *rows]  # fmt: skip
     eight = next((lv for lv in (load_ or {}).get("levels", []) if lv["clients"] == 8), None)
     if eight and eight.get("server_cpu_ms_per_search"):
         cpu, cores = eight["server_cpu_ms_per_search"], os.cpu_count() or 1
