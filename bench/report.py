@@ -66,7 +66,15 @@ def scale_table(scale: Any) -> str:
         d = s["dense"]
         rows.append(f"| {s['passages']:,} | {d['exact']['p50_ms']}/{d['exact']['p99_ms']} | {d['exact']['memory_mb']} | "
                     f"{d['hnsw']['p50_ms']}/{d['hnsw']['p99_ms']} | {d['hnsw']['memory_mb']} | {d['hnsw']['recall@10']} | "
-                    f"{d['build_hnsw_s']} |")  # fmt: skip
+                    f"{d['build_hnsw_s'] or 'see build s'} |")  # fmt: skip
+    sweeps = [s for s in scale["sizes"] if s["dense"].get("hnsw_ef_sweep")]
+    if sweeps:
+        efs = [p["ef_search"] for p in sweeps[0]["dense"]["hnsw_ef_sweep"]]
+        rows += ["", "HNSW recall@10 against exact (p50 ms) by efSearch:", "",
+                 "| passages | " + " | ".join(f"ef {e}" for e in efs) + " |", "|---" * (len(efs) + 1) + "|"]  # fmt: skip
+        for s in sweeps:
+            cells = [f"{p['recall@10']:.3f} ({p['p50_ms']})" for p in s["dense"]["hnsw_ef_sweep"]]
+            rows.append(f"| {s['passages']:,} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -126,13 +134,17 @@ def profile_part(profile: Any, load_: Any) -> list[str]:
     for name, st in [*profile["stages"].items(), ("**whole search, highlight=terms**", whole)]:
         spread = f"{st['wall_p50_ms']} / {st['wall_p99_ms']}" if st.get("wall_p50_ms") else "—"
         rows.append(f"| {name} | {st['cpu_ms']} | {st['wall_ms']} | {spread} | {st['cpu_ms'] / whole['cpu_ms']:.0%} |")
+    rows.append(
+        "\nEach stage is timed alone over all the queries, then the whole search; *the rest* is what the stages "
+        "leave unexplained, so timing noise between the passes can make it small."
+    )
     text = [f"### Profile of one search ({profile['index']}, {profile['queries']} real queries, {profile['runtime']}, "
             f"model on {profile['model_threads']} thread(s) as in `kb serve`)", "", *rows]  # fmt: skip
     eight = next((lv for lv in (load_ or {}).get("levels", []) if lv["clients"] == 8), None)
     if eight and eight.get("server_cpu_ms_per_search"):
         cpu, cores = eight["server_cpu_ms_per_search"], os.cpu_count() or 1
         text += ["", f"`kb serve` at 8 clients spent {cpu} ms of CPU per search, {cpu - whole['cpu_ms']:.1f} ms more "
-                 f"than the search itself (HTTP, validation, JSON). {cores} cores therefore serve at most "
+                 f"than the search itself (HTTP, validation, JSON, request threads taking turns on the GIL). {cores} cores therefore serve at most "
                  f"{cores * 1000 / cpu:.0f} searches/s; with 8 clients waiting on each other the mean latency is "
                  f"8 / throughput = {8000 / eight['throughput_rps']:.0f} ms at the measured {eight['throughput_rps']}/s."]  # fmt: skip
     return text
