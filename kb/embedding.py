@@ -30,6 +30,14 @@ class Embedder(Protocol):
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
 
 
+def prompts(name: str, configured: dict[str, str] | None) -> tuple[str, str]:
+    """The (query, passage) prompts of a model: its configured ones, else e5's, which it needs but may not carry."""
+    configured = configured or {}
+    if "e5" in name.lower() and not configured:
+        return "query: ", "passage: "
+    return configured.get("query", ""), configured.get("passage", configured.get("document", ""))
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model; vectors are L2-normalised float32."""
 
@@ -49,11 +57,7 @@ class SentenceTransformerEmbedder:
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim() or 0)
         self.batch_size = batch_size
-        prompts = getattr(self.model, "prompts", {}) or {}
-        self.query_prompt = prompts.get("query", "")
-        self.passage_prompt = prompts.get("passage", prompts.get("document", ""))
-        if "e5" in name.lower() and not prompts:
-            self.query_prompt, self.passage_prompt = "query: ", "passage: "
+        self.query_prompt, self.passage_prompt = prompts(name, getattr(self.model, "prompts", {}))
         self._lock = threading.Lock()  # torch runs one batch at a time on our 2 cores anyway
         self._batcher = QueryBatcher(lambda texts: self._encode(texts, self.query_prompt, False))
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from kb.embedding import prompts
 from kb.errors import ModelError
 
 ONNX_FILE = "onnx/model.onnx"
@@ -77,7 +78,8 @@ def export(folder: Path) -> Path:
 
 
 class OnnxEmbedder:
-    """Implements :class:`kb.embedding.Embedder`; safe to call from many threads at once (runs take turns)."""
+    """Implements :class:`kb.embedding.Embedder`; safe to call from many threads at once (with more than one
+    thread per run, runs take turns; single-threaded runs go side by side)."""
 
     def __init__(self, name: str, folder: Path, threads: int, batch_size: int) -> None:
         import onnxruntime as ort
@@ -97,11 +99,8 @@ class OnnxEmbedder:
         config = _read(folder / "sentence_bert_config.json")
         self.tokenizer.enable_truncation(int(config.get("max_seq_length") or 512))
         self.tokenizer.no_padding()
-        prompts = _read(folder / "config_sentence_transformers.json").get("prompts") or {}
-        self.query_prompt = prompts.get("query", "")
-        self.passage_prompt = prompts.get("passage", prompts.get("document", ""))
-        if "e5" in name.lower() and not prompts:
-            self.query_prompt, self.passage_prompt = "query: ", "passage: "
+        configured = _read(folder / "config_sentence_transformers.json").get("prompts")
+        self.query_prompt, self.passage_prompt = prompts(name, configured)
         modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
         self.normalize = modules[-1]["type"].endswith("Normalize")
         self.name, self.batch_size, self.runtime = name, batch_size, "onnxruntime"
