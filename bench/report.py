@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,6 @@ def load(name: str) -> Any:
 
 
 def machine() -> str:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())  # fmt: skip
     from importlib.metadata import version
 
     import faiss
@@ -30,8 +27,10 @@ def machine() -> str:
     import sentence_transformers
     import tantivy  # noqa: F401
     import torch
+    from scale import machine as host
 
-    return (f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()}, torch {torch.__version__}, "
+    h = host()
+    return (f"{h['cores']} cores, {h['cpu']}; Python {h['python']}, torch {torch.__version__}, "
             f"onnxruntime {onnxruntime.__version__}, sentence-transformers {sentence_transformers.__version__}, "
             f"faiss {faiss.__version__}, tantivy {version('tantivy')}")  # fmt: skip
 

@@ -24,6 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from load import rss_mb
 
 from kb import generations
 from kb.builder import Change, build_generation
@@ -157,13 +158,6 @@ def pct(values: list[float]) -> dict[str, float]:
     return {"p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1)}
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def dense_side_by_side(live: DenseIndex, qvecs: np.ndarray, threads: int) -> dict[str, object]:
     """The exact and the HNSW index over the same vectors; the index's own one is reused, the other built."""
     vectors = live.vectors
@@ -240,7 +234,7 @@ def run_size(n: int, args: argparse.Namespace, sents: list[str], real, scale_emb
         print(n, mode, report["modes"][mode], flush=True)  # type: ignore[index]
     qvecs = real.encode_queries(queries[:300])
     report["dense"] = dense_side_by_side(index.dense, qvecs, settings.threads)
-    report["process_peak_rss_mb"] = round(rss_mb(), 1)
+    report["process_peak_rss_mb"] = round(rss_mb(os.getpid())[1], 1)
     print(n, report["dense"], flush=True)
     return report
 
