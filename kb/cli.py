@@ -99,7 +99,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     settings = _settings(args)
     index = _open_index(settings)
     filters = Filters(args.lang, args.doc, args.source, args.date_from, args.date_to)
-    opts = dict(k=args.k, mode=args.mode, filters=filters, highlight=args.highlight,
+    opts = dict(k=args.k, mode=args.mode, filters=filters, highlight=args.highlight, explain=args.explain,
                 max_chars=settings.limits.max_query_chars, max_k=settings.limits.max_k)  # fmt: skip
     if args.queries:
         return _batch(index, Path(args.queries), opts)
@@ -123,7 +123,20 @@ def cmd_search(args: argparse.Namespace) -> int:
             f"   {c.doc_id} {c.chunk_id}"
             + (f"  also in: {', '.join(o.doc_id for o in h.also_in)}" if h.also_in else "")
         )
+        if h.explain:
+            print("   " + explain_line(h.explain))
     return 0
+
+
+def explain_line(e: Any) -> str:
+    """One line a person can read: why this passage ranks here."""
+    words = ", ".join(f"{m['word']}→{m['term']}" if m["translated"] else m["word"] for m in e.matched) or "none"
+    sem = f"semantic {e.semantic:.3f}" if e.semantic is not None else "semantic —"
+    if e.language_offset:
+        sem += f" − {e.language_offset:.3f} language offset"
+    return (f"[why] {sem} (→ {e.semantic_norm:.2f}) · keyword {e.keyword:.2f} (→ {e.keyword_norm:.2f}, "
+            f"weight {e.keyword_weight:.2f}; matched: {words}) · passage {e.passage_language}, "
+            f"query {e.query_language} (P same {e.same_language:.2f})")  # fmt: skip
 
 
 def _batch(index: Any, path: Path, opts: dict[str, Any]) -> int:
@@ -153,7 +166,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     report = evaluate(Path(args.dir), settings, queries=Path(args.queries) if args.queries else None,
                       modes=args.modes.split(","), index_dir=Path(args.index) if args.index else None,
-                      limit=args.limit, progress=_say, corpus_file=args.corpus)  # fmt: skip
+                      limit=args.limit, progress=_say, corpus_file=args.corpus, split=args.split)  # fmt: skip
     out = Path(args.out) if args.out else Path(f"{report['dataset']}.eval.json")
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(format_table(report))
@@ -212,6 +225,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--date-from")
     sp.add_argument("--date-to")
     sp.add_argument("--highlight", default="auto", choices=["auto", "terms", "none"])
+    sp.add_argument("--explain", action="store_true", help="show why each passage ranks where it does")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--queries", help='JSON Lines of {"_id", "text"}: one JSON line of hits per query')
     sp = command("eval", cmd_eval, "retrieval quality on a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv)")
@@ -220,6 +234,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--corpus", help="corpus file inside DIR (default corpus.jsonl)")
     sp.add_argument("--modes", default="keyword,semantic,hybrid")
     sp.add_argument("--limit", type=int, help="only the first N queries")
+    sp.add_argument("--split", help="only the queries whose 'split' field is this (dev, test)")
     sp.add_argument("--out", help="JSON report path")
     sp = command("serve", cmd_serve, "serve the API and the web page")
     sp.add_argument("--host", default="127.0.0.1")

@@ -54,6 +54,10 @@ def recall(ranked: list[str], rel: dict[str, int], k: int) -> float:
     return len(wanted & set(ranked[:k])) / len(wanted) if wanted else 0.0
 
 
+def hit(ranked: list[str], rel: dict[str, int], k: int = 1) -> float:
+    return 1.0 if any(rel.get(d, 0) > 0 for d in ranked[:k]) else 0.0
+
+
 def _documents(index: Index, query: str, mode: str) -> list[str]:
     """Documents in the order of their best passage (the first DEPTH)."""
     result = search(index, query, k=DEPTH, mode=mode, highlight="none", max_k=DEPTH, max_chars=100_000)
@@ -101,32 +105,58 @@ def _same(gen: Path, key: str, digest: str) -> bool:
 
 def evaluate(folder: Path, settings: Settings, queries: Path | None = None, modes: list[str] | None = None,
              index_dir: Path | None = None, limit: int | None = None, progress: Callable[[str], None] | None = None,
-             corpus_file: str | None = None) -> dict[str, Any]:  # fmt: skip
+             corpus_file: str | None = None, split: str | None = None) -> dict[str, Any]:  # fmt: skip
     say = progress or (lambda _m: None)
     corpus = folder / (corpus_file or "corpus.jsonl")
     if not corpus.is_file():
         raise InputError(f"{corpus}: missing", field="corpus")
     qs, qrels = read_beir(folder, queries)
+    if split:
+        qs = [q for q in qs if q.get("split") == split]
     qs = qs[:limit] if limit else qs
     settings, build_s = _index_for(folder, corpus, settings, index_dir, say)
     index = load(settings.index_dir, load_embedder(settings), settings.threads)
+    groups = _groups(index, qs, qrels)
     report: dict[str, Any] = {"dataset": dataset_name(folder), "corpus": str(corpus), "queries": len(qs),
-                              "passages": index.dense.size, "model": settings.model,
+                              "split": split, "passages": index.dense.size, "model": settings.model,
                               "index_build_s": round(build_s, 1), "modes": {}}  # fmt: skip
     for mode in modes or ["keyword", "semantic", "hybrid"]:
         t0 = time.perf_counter()
         runs = {str(q["_id"]): _documents(index, q["text"], mode) for q in qs}
         per_query_ms = (time.perf_counter() - t0) * 1000 / max(1, len(qs))
-        report["modes"][mode] = _scores(runs, qrels) | {"ms_per_query": round(per_query_ms, 1)}
-        say(f"{dataset_name(folder)} {mode}: {report['modes'][mode]}")
+        scores = _scores(runs, qrels) | {"ms_per_query": round(per_query_ms, 1)}
+        if len(set(groups.values())) > 1:
+            scores["groups"] = {g: _scores({q: runs[q] for q in runs if groups[q] == g}, qrels)
+                                for g in sorted(set(groups.values()))}  # fmt: skip
+        report["modes"][mode] = scores
+        say(f"{dataset_name(folder)} {mode}: {scores}")
     return report
 
 
-def _scores(runs: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> dict[str, float]:
+def _groups(index: Index, qs: list[dict[str, Any]], qrels: dict[str, dict[str, int]]) -> dict[str, str]:
+    """Each query's "query language→answer language" (its ``lang`` field or detected; its relevant passages')."""
+    from kb.langid import query_language
+
+    docs = index.table.docs
+    out = {}
+    for q in qs:
+        qid = str(q["_id"])
+        qlang = q.get("lang")
+        if not qlang:
+            probs = query_language(q["text"])
+            qlang = max(probs, key=lambda k: probs[k]) if probs else "und"
+        answer = sorted({docs[d]["language"] for d, r in qrels[qid].items() if r > 0 and d in docs}) or ["?"]
+        out[qid] = f"{qlang}→{'+'.join(answer)}"
+    return out
+
+
+def _scores(runs: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> dict[str, Any]:
     n = max(1, len(runs))
     return {
+        "queries": len(runs),
         "ndcg@10": round(sum(ndcg(r, qrels[q]) for q, r in runs.items()) / n, 4),
         "mrr@10": round(sum(mrr(r, qrels[q]) for q, r in runs.items()) / n, 4),
+        "hit@1": round(sum(hit(r, qrels[q]) for q, r in runs.items()) / n, 4),
         "recall@10": round(sum(recall(r, qrels[q], 10) for q, r in runs.items()) / n, 4),
         "recall@100": round(sum(recall(r, qrels[q], 100) for q, r in runs.items()) / n, 4),
     }
@@ -134,8 +164,16 @@ def _scores(runs: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> dic
 
 def format_table(report: dict[str, Any]) -> str:
     head = f"{report['dataset']}: {report['queries']} queries, {report['passages']} passages, model {report['model']}"
-    lines = [head, "| mode | nDCG@10 | MRR@10 | R@10 | R@100 | ms/query |", "|---|---|---|---|---|---|"]
+    if report.get("split"):
+        head += f", {report['split']} queries only"
+    lines = [
+        head,
+        "| mode | queries | nDCG@10 | MRR@10 | hit@1 | R@10 | R@100 | ms/query |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for mode, s in report["modes"].items():
-        lines.append(f"| {mode} | {s['ndcg@10']:.3f} | {s['mrr@10']:.3f} | {s['recall@10']:.3f} | "
-                     f"{s['recall@100']:.3f} | {s['ms_per_query']:.1f} |")  # fmt: skip
+        rows = [(mode, s)] + [(f"{mode} {g}", gs) for g, gs in s.get("groups", {}).items()]
+        for name, r in rows:
+            lines.append(f"| {name} | {r['queries']} | {r['ndcg@10']:.3f} | {r['mrr@10']:.3f} | {r['hit@1']:.3f} | "
+                         f"{r['recall@10']:.3f} | {r['recall@100']:.3f} | {s['ms_per_query']:.1f} |")  # fmt: skip
     return "\n".join(lines)

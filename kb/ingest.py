@@ -21,7 +21,7 @@ from kb.chunking import chunk
 from kb.embedding import Embedder
 from kb.errors import DocumentError, InputError, LimitError, NotFoundError
 from kb.hashing import file_hash
-from kb.langid import detect
+from kb.langid import detect, passage_language
 from kb.loaders import Parsed
 from kb.sandbox import parse_files
 from kb.settings import Settings
@@ -205,11 +205,15 @@ def _owner(store: Store | None, doc_id: str) -> str | None:
 
 
 def _chunk_doc(doc: Document, settings: Settings) -> list[Chunk]:
-    sample = ""
-    if not doc.language:
-        sample = " ".join(p.text for p in doc.pages)[:5000]
-        doc.language = detect(sample) or "und"
+    """Passages with their language: a declared document language (manifest, upload, JSON Lines field) holds
+    unless a long passage is clearly in another one; otherwise each passage is detected."""
     chunks = chunk(doc, settings.chunk)
+    if doc.language:
+        for ch in chunks:
+            ch.language = passage_language(ch.text, doc.language)
+        return chunks
+    sample = " ".join(p.text for p in doc.pages)[:5000]
+    doc.language = detect(sample) or "und"
     for ch in chunks:
         if ch.text == sample:  # a one-passage document: its language was just measured on this very text
             ch.language = doc.language

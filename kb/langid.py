@@ -52,6 +52,20 @@ def detect(text: str) -> str:
     return max(probs, key=lambda k: probs[k]) if probs else ""
 
 
+OVERRIDE_CHARS = 200
+OVERRIDE_PROB = 0.95
+
+
+def passage_language(text: str, declared: str) -> str:
+    """A passage's language: the document's declared one unless the passage is long enough and clearly
+    in another language (an English abstract in a French report); short passages are often misread."""
+    if len(text) < OVERRIDE_CHARS:
+        return declared
+    probs = _probabilities(text, None)
+    best = max(probs, key=lambda k: probs[k]) if probs else declared
+    return best if probs.get(best, 0.0) >= OVERRIDE_PROB else declared
+
+
 def query_language(text: str) -> dict[str, float]:
     """P(fr) and P(en) of a query; an empty dict when it has no letters."""
     probs = _probabilities(text, ("fr", "en"))

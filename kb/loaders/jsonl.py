@@ -1,4 +1,5 @@
-"""BEIR corpus JSON Lines: one document per line, ``{"_id", "title", "text"}``; broken lines reported."""
+"""BEIR corpus JSON Lines: one document per line, ``{"_id", "title", "text"}`` (optionally ``language`` and
+``metadata``); broken lines reported."""
 
 from __future__ import annotations
 
@@ -54,5 +55,11 @@ def _line(line: str) -> tuple[Document | None, str | None]:
         publisher=str(meta.get("publisher", "") or ""),
         source_url=str(meta.get("url", "") or obj.get("url", "") or ""),
         date=str(meta["date"]) if meta.get("date") else None,
+        language=_language(obj.get("language") or meta.get("language")),
     )
     return doc, None
+
+
+def _language(value: object) -> str:
+    """A declared language code ("fr", "en"…), or "" to detect it."""
+    return value.strip().lower() if isinstance(value, str) and 2 <= len(value.strip()) <= 3 else ""
