@@ -58,7 +58,7 @@ def _search(state: State, p: SearchIn) -> SearchOut:
     limits = state.settings.limits
     filters = Filters(p.lang or None, p.doc or None, p.source or None, p.date_from or None, p.date_to or None)
     result = search(index, p.q, k=p.k, mode=p.mode, filters=filters, offset=p.offset, highlight=p.highlight,
-                    max_chars=limits.max_query_chars, max_k=limits.max_k)  # fmt: skip
+                    max_chars=limits.max_query_chars, max_k=limits.max_k, explain=p.explain)  # fmt: skip
     return SearchOut.model_validate(result.to_dict() | {"offset": p.offset, "k": p.k})
 
 
@@ -75,9 +75,10 @@ def search_get(
     date_from: Annotated[str | None, Query(max_length=10)] = None,
     date_to: Annotated[str | None, Query(max_length=10)] = None,
     highlight: HighlightMode = "auto",
+    explain: Annotated[bool, Query(description="add to each hit the evidence behind its rank")] = False,
 ) -> SearchOut:
     params = SearchIn(q=q, k=k, offset=offset, mode=mode, lang=lang, doc=doc, source=source,
-                      date_from=date_from, date_to=date_to, highlight=highlight)  # fmt: skip
+                      date_from=date_from, date_to=date_to, highlight=highlight, explain=explain)  # fmt: skip
     return _search(_state(request), params)
 
 

@@ -48,6 +48,34 @@ class CitationOut(BaseModel):
     links: LinksOut
 
 
+class MatchOut(BaseModel):
+    word: str = Field(description="a word of the query")
+    term: str = Field(description="the analysed form found in the passage")
+    translated: bool = Field(description="found through the French–English lexicon")
+    weight: float
+
+
+class ExplainOut(BaseModel):
+    """Why a hit ranks where it does. hybrid score = semantic_norm + keyword_weight · keyword_norm."""
+
+    mode: str
+    semantic: float | None = Field(description="cosine of the query and the passage")
+    language_offset: float = Field(
+        description="subtracted from the cosine: how much more this query scores any "
+        "passage of this language (language calibration)"
+    )
+    semantic_norm: float = Field(description="calibrated cosine scaled to 0–1 over the candidates")
+    keyword: float = Field(description="BM25 of the query written in the passage's language, translations included")
+    keyword_norm: float = Field(description="BM25 over the best BM25 among the candidates")
+    keyword_weight: float = Field(
+        description="what keyword evidence counts for this query (less when one passage stands out semantically)"
+    )
+    passage_language: str
+    query_language: str
+    same_language: float = Field(description="probability that the query is in the passage's language")
+    matched: list[MatchOut]
+
+
 class HitOut(BaseModel):
     rank: int
     score: float
@@ -57,6 +85,7 @@ class HitOut(BaseModel):
     highlights: list[HighlightOut]
     citation: CitationOut
     also_in: list[CitationOut] = Field(description="other documents holding the same passage text")
+    explain: ExplainOut | None = Field(None, description="present when the request asks for explain")
 
 
 class SearchOut(BaseModel):
@@ -85,6 +114,7 @@ class SearchIn(BaseModel):
     date_from: str | None = Field(None, max_length=10, description="YYYY, YYYY-MM or YYYY-MM-DD")
     date_to: str | None = Field(None, max_length=10)
     highlight: HighlightMode = "auto"
+    explain: bool = Field(False, description="add to each hit the evidence behind its rank")
 
 
 class DocumentOut(BaseModel):

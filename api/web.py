@@ -34,6 +34,9 @@ TEXT = {
         "document": "Document", "other_ui": "English", "next": "Suite", "prev": "Précédent",
         "back": "Retour à la recherche", "section": "Section", "filters": "Filtres",
         "hint": "Astuce : « / » place le curseur dans la recherche.",
+        "why": "Pourquoi ce rang", "semantic_score": "proximité de sens", "lang_offset": "correction de langue",
+        "keyword_score": "mots-clés", "weight": "poids", "matched": "mots trouvés", "passage_lang": "passage en",
+        "query_lang": "question en", "none_matched": "aucun",
     },
     "en": {
         "title": "Search — biotherapies and bioproduction", "search": "Search", "placeholder":
@@ -44,6 +47,9 @@ TEXT = {
         "language": "Language", "document": "Document", "other_ui": "Français", "next": "Next",
         "prev": "Previous", "back": "Back to search", "section": "Section", "filters": "Filters",
         "hint": "Tip: \"/\" puts the cursor in the search box.",
+        "why": "Why this rank", "semantic_score": "semantic closeness", "lang_offset": "language correction",
+        "keyword_score": "keywords", "weight": "weight", "matched": "words found", "passage_lang": "passage in",
+        "query_lang": "question in", "none_matched": "none",
     },
 }  # fmt: skip
 PAGE_SIZE = 10
@@ -77,20 +83,28 @@ def search_page(
     doc: Annotated[str, Query(max_length=200)] = "",
     mode: Annotated[str, Query(max_length=10)] = "hybrid",
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
+    explain: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     state: State = request.app.state.kb
     ui = _ui(request)
     ctx: dict[str, Any] = {"request": request, "t": TEXT[ui], "ui": ui, "q": q, "lang": lang, "doc": doc,
-                           "mode": mode, "hits": [], "error": None, "result": None, "offset": offset,
+                           "mode": mode, "hits": [], "error": None, "result": None, "offset": offset, "explain": explain,
                            "docs": sorted(state.index.table.docs.values(), key=lambda d: d["title"].lower())}  # fmt: skip
     if q.strip():
         try:
             result = search(state.index, q, k=PAGE_SIZE, mode=mode, filters=Filters(lang or None, doc or None),
-                            offset=offset, max_chars=state.settings.limits.max_query_chars)  # fmt: skip
+                            offset=offset, max_chars=state.settings.limits.max_query_chars, explain=explain)  # fmt: skip
             ctx["result"], ctx["hits"] = result, [_hit_view(h) for h in result.hits]
         except KBError as exc:
             ctx["error"] = exc.message
-    base = {"q": q, "lang": lang, "doc": doc, "mode": mode, **({"ui": "en"} if ui == "en" else {})}
+    base = {
+        "q": q,
+        "lang": lang,
+        "doc": doc,
+        "mode": mode,
+        **({"ui": "en"} if ui == "en" else {}),
+        **({"explain": "1"} if explain else {}),
+    }
     ctx["next_url"] = "/?" + urlencode(base | {"offset": offset + PAGE_SIZE})
     ctx["prev_url"] = "/?" + urlencode(base | {"offset": max(0, offset - PAGE_SIZE)})
     ctx["other_ui_url"] = "/?" + urlencode(

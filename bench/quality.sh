@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
-# `kb eval` on every shared benchmark, every mode; JSON reports in bench/out/. LIMIT=N caps the queries.
+# `kb eval` on every shared benchmark and the split bilingual sets, every mode; JSON reports in $OUT
+# (default bench/out/). LIMIT=N caps the queries. The split sets and the held-out Europarl queries are
+# built first (bench/make_splits.py); they are reported on their test halves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=../shared/data
+S=bench/data/splits
+O=${OUT:-bench/out}
 L=${LIMIT:+--limit $LIMIT}
-kb=.venv/bin/kb
-$kb eval $D/cnil-faq-piafml/beir $L --out bench/out/eval-cnil.json
-$kb eval $D/service-public-dila-piafml/beir $L --out bench/out/eval-service-public.json
-$kb eval $D/piaf/beir ${L:---limit 1500} --out bench/out/eval-piaf.json
-$kb eval $D/europarl-fr-en-excerpt/fr2en $L --out bench/out/eval-europarl-fr2en.json
-$kb eval $D/europarl-fr-en-excerpt/en2fr $L --out bench/out/eval-europarl-en2fr.json
-$kb eval $D/europarl-fr-en-excerpt/mixed ${L:---limit 600} --modes semantic,hybrid,keyword --out bench/out/eval-europarl-mixed.json
-$kb eval $D/crpa-faq-piafml/beir --out bench/out/eval-crpa.json
+kb=${KB:-.venv/bin/kb}
+mkdir -p "$O"
+.venv/bin/python bench/make_splits.py >/dev/null
+$kb eval $D/cnil-faq-piafml/beir $L --out $O/eval-cnil.json
+$kb eval $D/service-public-dila-piafml/beir $L --out $O/eval-service-public.json
+$kb eval $D/piaf/beir ${L:---limit 1500} --out $O/eval-piaf.json
+$kb eval $D/europarl-fr-en-excerpt/fr2en $L --out $O/eval-europarl-fr2en.json
+$kb eval $D/europarl-fr-en-excerpt/en2fr $L --out $O/eval-europarl-en2fr.json
+$kb eval $D/europarl-fr-en-excerpt/mixed ${L:---limit 600} --out $O/eval-europarl-mixed.json
+$kb eval $D/crpa-faq-piafml/beir --out $O/eval-crpa.json
+# the lexicon learned from Europarl's dev half: the shipped Europarl sets again on their test-half queries only
+for s in fr2en en2fr mixed; do
+  $kb eval $D/europarl-fr-en-excerpt/$s --queries $S/europarl-$s-test-queries.jsonl $L --out $O/eval-europarl-$s-test.json
+done
+$kb eval $S/europarl-split --split test $L --out $O/eval-europarl-split.json
+$kb eval $S/tatoeba-split --split test $L --out $O/eval-tatoeba-split.json

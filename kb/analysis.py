@@ -35,6 +35,7 @@ ENGLISH_STOP = frozenset(
     there these they this those through to too under until up very was we were what when where which
     while who whom why will with would you your yours also about above after again against all am
     any because before below between both down during each few further more most many much must
+    can cannot don doesn didn isn aren wasn weren hasn haven hadn won wouldn shouldn couldn ll ve re
     """.split()  # noqa: SIM905
 )
 LANGS = ("fr", "en")
@@ -100,23 +101,15 @@ def query_terms(text: str) -> list[str]:
     return list(seen)
 
 
+def query_words(text: str) -> list[tuple[str, dict[str, str]]]:
+    """Each distinct content word of a query, with its analysed form in French and in English."""
+    stop = FRENCH_STOP | ENGLISH_STOP
+    toks = list(dict.fromkeys(t for t in words(text) if fold(t) not in stop))
+    forms = {lang: [fold(s) for s in _stemmer(lang).stemWords(toks)] for lang in LANGS}
+    out = [(tok, {lang: forms[lang][i] for lang in LANGS if forms[lang][i]}) for i, tok in enumerate(toks)]
+    return [(tok, f) for tok, f in out if f]
+
+
 def analyze_passage(text: str, lang: str) -> str:
     """Whitespace-joined terms as stored in the keyword index (French analysis for unknown languages)."""
     return " ".join(terms(text, lang if lang in _STOP else "fr"))
-
-
-def neutral_terms(text: str) -> list[str]:
-    """Query terms that mean the same in any language: numbers, acronyms and capitalised names.
-
-    A capitalised word counts unless it opens the query or follows a sentence end.
-    """
-    out: dict[str, None] = {}
-    prev = "."
-    for m in _TOKEN.finditer(text):
-        w = m.group(0)
-        named = w[0].isupper() and prev not in ".?!:" and len(w) > 1
-        if any(ch.isdigit() for ch in w) or (w.isupper() and len(w) > 1) or named:
-            for t in query_terms(w):
-                out.setdefault(t, None)
-        prev = text[m.end() : m.end() + 2].strip()[:1] or prev
-    return list(out)

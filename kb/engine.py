@@ -10,18 +10,18 @@ from typing import Any
 
 import numpy as np
 
-from kb import generations
-from kb.analysis import neutral_terms, query_terms, words
+from kb import calibration, generations
+from kb.calibration import Background
 from kb.dense import DenseIndex
 from kb.embedding import Embedder
 from kb.errors import NotFoundError, QueryError
 from kb.filters import PassageTable, validate
-from kb.fusion import hybrid, soften
+from kb.fusion import Candidate
 from kb.highlight import highlight_hits
 from kb.keyword import KeywordIndex
-from kb.langid import query_language
+from kb.retrieval import Query, Ranking, matched_terms, rank
 from kb.store import Store
-from kb.types import Citation, Filters, Hit, SearchResult
+from kb.types import Citation, Explanation, Filters, Hit, SearchResult
 
 MODES = ("hybrid", "semantic", "keyword")
 HIGHLIGHTS = ("auto", "terms", "none")
@@ -37,7 +37,7 @@ class Index:
     keyword: KeywordIndex
     table: PassageTable
     embedder: Embedder
-    background: dict[int, np.ndarray]
+    background: Background
 
     @property
     def generation(self) -> str:
@@ -58,37 +58,8 @@ def load(index_dir: Path, embedder: Embedder, threads: int = 2) -> Index:
     dense = DenseIndex.load(vectors, gen / "dense.faiss", manifest["dense"]["kind"], threads)
     table = _table(store)
     keyword = KeywordIndex.load(gen / "keyword")
-    return Index(gen, manifest, store, dense, keyword, table, embedder, _background(table, dense.vectors))
-
-
-BACKGROUND_SAMPLE = 256
-BACKGROUND_MIN = 8
-
-
-def _background(table: PassageTable, vectors: np.ndarray) -> dict[int, np.ndarray]:
-    """A fixed random sample of passage vectors per language, to measure each query's background."""
-    rng = np.random.default_rng(0)
-    out = {}
-    for code in range(len(table.lang_codes)):
-        vids = np.flatnonzero(table.chunk_lang == code)
-        if vids.size >= BACKGROUND_MIN:
-            pick = np.sort(rng.choice(vids, min(BACKGROUND_SAMPLE, vids.size), replace=False))
-            out[code] = np.ascontiguousarray(vectors[pick])
-    return out
-
-
-def language_offsets(index: Index, qvec: np.ndarray) -> dict[int, float]:
-    """How much higher this query scores unrelated passages of each language than of the others.
-
-    Multilingual embedders give a query a higher cosine with any passage of its own language (e5-small:
-    +0.012 to +0.024 on Europarl, about one standard deviation of the background). Subtracting each
-    language's median background puts French and English passages on one scale.
-    """
-    if len(index.background) < 2:
-        return {}
-    medians = {code: float(np.median(sample @ qvec)) for code, sample in index.background.items()}
-    floor = min(medians.values())
-    return {code: m - floor for code, m in medians.items()}
+    background = calibration.select(table.lang_codes, table.chunk_lang, dense.vectors, embedder.name)
+    return Index(gen, manifest, store, dense, keyword, table, embedder, background)
 
 
 def _table(store: Store) -> PassageTable:
@@ -125,89 +96,80 @@ def check_query(query: str, k: int, mode: str, max_chars: int, max_k: int, offse
 
 
 def search(index: Index, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None,
-           offset: int = 0, highlight: str = "auto", max_chars: int = 2000, max_k: int = 100) -> SearchResult:  # fmt: skip
-    """Ranked, cited passages for ``query``; one hit per distinct passage text."""
+           offset: int = 0, highlight: str = "auto", max_chars: int = 2000, max_k: int = 100,
+           explain: bool = False) -> SearchResult:  # fmt: skip
+    """Ranked, cited passages for ``query``; one hit per distinct passage text. ``explain`` adds to each hit
+    the evidence behind its rank (semantic and keyword scores, language match, matched words)."""
     t0 = time.perf_counter()
-    q = check_query(query, k, mode, max_chars, max_k, offset)
+    text = check_query(query, k, mode, max_chars, max_k, offset)
     filters = filters or Filters()
     validate(filters)
     if highlight not in HIGHLIGHTS:
         raise QueryError(f"highlight must be one of {', '.join(HIGHLIGHTS)}", field="highlight")
     if filters.doc_id and filters.doc_id not in index.table.docs:
         raise NotFoundError(f"no document {filters.doc_id[:80]!r} in the index", field="doc")
-    probs = soften(query_language(q), len(words(q)))
-    qlang = max(probs, key=lambda x: probs[x]) if probs else "und"
+    q = Query.parse(text)
+    if mode != "keyword" or highlight == "auto":
+        q.vector = index.embedder.encode_queries([text])[0]
     mask, doc_ids = index.table.allowed(filters)
     want = offset + k
-    n_cand = max(100, want * 4)
-    qvec = index.embedder.encode_queries([q])[0] if mode != "keyword" or highlight == "auto" else None
-    qterms = query_terms(q)
-    ranked = _rank(index, mode, q, qvec, qterms, n_cand, mask, filters.language, doc_ids, probs)
-    hits = _hits(index, ranked, want, q, qterms, qvec, highlight, mode, qlang)[offset:]
+    ranking = rank(index, q, mode, max(100, want * 4), mask, filters.language, doc_ids)
+    hits = _hits(index, ranking, want, q, highlight, mode, explain)[offset:]
     took = (time.perf_counter() - t0) * 1000
-    return SearchResult(q, qlang, mode, took, hits, len(ranked), index.generation)
+    return SearchResult(text, q.language, mode, took, hits, len(ranking.candidates), index.generation)
 
 
-def _rank(index: Index, mode: str, query: str, qvec: np.ndarray | None, qterms: list[str], n: int, mask: np.ndarray | None,
-          lang: str | None, doc_ids: list[str] | None, probs: dict[str, float]) -> list[tuple[int, float]]:  # fmt: skip
-    dense: dict[int, float] = {}
-    offsets: dict[int, float] = {}
-    if mode != "keyword" and qvec is not None:
-        scores, vids = index.dense.search(qvec, n, mask)
-        offsets = language_offsets(index, qvec)
-        dense = _calibrated(index, vids.tolist(), scores.tolist(), offsets)
-        if mode == "semantic":
-            return sorted(dense.items(), key=lambda x: -x[1])
-    kw = dict((v, s) for s, v in index.keyword.search(qterms, n, lang, doc_ids))
-    if mode == "keyword":
-        return sorted(kw.items(), key=lambda x: -x[1])
-    nterms = neutral_terms(query)
-    neutral = dict((v, s) for s, v in index.keyword.search(nterms, n, lang, doc_ids)) if nterms else {}
-    missing = [v for v in {**kw, **neutral} if v not in dense]
-    if missing and qvec is not None:
-        dense.update(_calibrated(index, missing, (index.dense.vectors[missing] @ qvec).tolist(), offsets))
-    codes = index.table.lang_codes
-    same = {v: probs.get(codes[index.table.chunk_lang[v]], 0.0) for v in dense}
-    return hybrid(dense, kw, same, neutral)
-
-
-def _calibrated(index: Index, vids: list[int], scores: list[float], offsets: dict[int, float]) -> dict[int, float]:
-    if not offsets:
-        return dict(zip(vids, scores, strict=True))
-    langs = index.table.chunk_lang
-    return {v: s - offsets.get(int(langs[v]), 0.0) for v, s in zip(vids, scores, strict=True)}
-
-
-def _hits(index: Index, ranked: list[tuple[int, float]], want: int, q: str, qterms: list[str],
-          qvec: np.ndarray | None, highlight: str, mode: str, qlang: str) -> list[Hit]:  # fmt: skip
-    """The first ``want`` distinct passages with citations, other sources and highlights."""
-    rows = index.store.chunks_by_vid([v for v, _ in ranked[: want * 3 + 10]])
-    chosen: list[tuple[dict[str, Any], float]] = []
+def _hits(index: Index, ranking: Ranking, want: int, q: Query, highlight: str, mode: str,
+          explain: bool) -> list[Hit]:  # fmt: skip
+    """The first ``want`` distinct passages with citations, other sources, highlights and evidence."""
+    cands = ranking.candidates
+    rows = index.store.chunks_by_vid([c.vid for c in cands[: want * 3 + 10]])
+    chosen: list[tuple[dict[str, Any], Candidate]] = []
     seen: set[str] = set()
-    for vid, score in ranked:
-        row = rows.get(vid) or index.store.chunks_by_vid([vid]).get(vid)
+    for c in cands:
+        row = rows.get(c.vid) or index.store.chunks_by_vid([c.vid]).get(c.vid)
         if row is None or row["text_hash"] in seen:
             continue
         seen.add(row["text_hash"])
-        chosen.append((row, score))
+        chosen.append((row, c))
         if len(chosen) >= want:
             break
     twins = index.store.same_text([r["text_hash"] for r, _ in chosen])
     hits = []
-    for rank, (row, score) in enumerate(chosen, start=1):
+    for n, (row, c) in enumerate(chosen, start=1):
         others = [_citation(index, t) for t in twins.get(row["text_hash"], []) if t["vid"] != row["vid"]]
-        hits.append(
-            Hit(rank, score, row["chunk_id"], row["doc_id"], row["text"], _citation(index, row), also_in=others)
-        )
+        hit = Hit(n, _score(c, mode), row["chunk_id"], row["doc_id"], row["text"], _citation(index, row),
+                  also_in=others, dense_score=c.dense, keyword_score=c.keyword)  # fmt: skip
+        if explain:
+            hit.explain = _explain(q, c, ranking, mode, set(row["terms"].split()))
+        hits.append(hit)
     if highlight != "none" and hits:
-        semantic = [mode == "semantic" or h.citation.language != qlang for h in hits]
-        embedder = index.embedder if highlight == "auto" else None
-        marks = highlight_hits(
-            [h.text for h in hits], [h.citation.language for h in hits], q, qterms, qvec, embedder, semantic
-        )
-        for h, m in zip(hits, marks, strict=True):
-            h.highlights = m
+        _highlight(index, hits, q, highlight, mode)
     return hits
+
+
+def _score(c: Candidate, mode: str) -> float:
+    return c.keyword if mode == "keyword" else c.calibrated if mode == "semantic" else c.score
+
+
+def _explain(q: Query, c: Candidate, ranking: Ranking, mode: str, terms: set[str]) -> Explanation:
+    return Explanation(
+        mode=mode, semantic=c.dense, language_offset=c.offset, semantic_norm=c.dense_norm, keyword=c.keyword,
+        keyword_norm=c.keyword_norm, keyword_weight=ranking.keyword_weight, passage_language=c.language,
+        query_language=q.language, same_language=q.probs.get(c.language, 0.0),
+        matched=matched_terms(q, c.language, terms),
+    )  # fmt: skip
+
+
+def _highlight(index: Index, hits: list[Hit], q: Query, highlight: str, mode: str) -> None:
+    """Best sentence and matched words (translations too) of each hit."""
+    langs = [h.citation.language for h in hits]
+    terms = [{t for g in q.groups(lg) for t, _ in g} for lg in langs]
+    semantic = [mode == "semantic" or lg != q.language for lg in langs]
+    embedder = index.embedder if highlight == "auto" else None
+    marks = highlight_hits([h.text for h in hits], langs, terms, q.vector, embedder, semantic)
+    for h, m in zip(hits, marks, strict=True):
+        h.highlights = m
 
 
 def _citation(index: Index, row: dict[str, Any]) -> Citation:

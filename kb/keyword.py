@@ -53,15 +53,25 @@ class KeywordIndex:
     def search(self, terms: list[str], k: int, language: str | None = None,
                doc_ids: list[str] | None = None) -> list[tuple[float, int]]:  # fmt: skip
         """Top ``k`` (bm25, vid) matching any of ``terms``, within ``language`` and ``doc_ids`` if given."""
+        return self.search_groups([[(t, 1.0)] for t in terms], k, language, doc_ids)
+
+    def search_groups(self, groups: list[list[tuple[str, float]]], k: int, language: str | None = None,
+                      doc_ids: list[str] | None = None, exclude: list[str] | None = None) -> list[tuple[float, int]]:  # fmt: skip
+        """Top ``k`` (score, vid): each group is one query word's weighted forms (itself, its translations),
+        of which the best match counts (BM25 × weight); the words' scores add up. ``language`` keeps one
+        passage language, ``exclude`` leaves some out, ``doc_ids`` keeps those documents."""
         import tantivy
 
-        if not terms or k <= 0 or doc_ids == []:
+        groups = [g for g in groups if g]
+        if not groups or k <= 0 or doc_ids == []:
             return []
         occur, query = tantivy.Occur, tantivy.Query
-        text = query.boolean_query([(occur.Should, query.term_query(self.schema, "body", t)) for t in terms])
-        clauses = [(occur.Must, text)]
+        words = [self._group(g) for g in groups]
+        clauses = [(occur.Must, query.boolean_query([(occur.Should, w) for w in words]))]
         if language:
             clauses.append((occur.Must, query.const_score_query(query.term_query(self.schema, "lang", language), 0.0)))
+        if exclude:
+            clauses.append((occur.MustNot, query.term_set_query(self.schema, "lang", exclude)))
         if doc_ids is not None:
             clauses.append(
                 (occur.Must, query.const_score_query(query.term_set_query(self.schema, "doc", doc_ids), 0.0))
@@ -69,3 +79,32 @@ class KeywordIndex:
         searcher = self.index.searcher()
         hits = searcher.search(query.boolean_query(clauses), k).hits
         return [(float(score), int(searcher.doc(addr)["vid"][0])) for score, addr in hits]
+
+    def idf(self, terms: list[str]) -> dict[str, float]:
+        """BM25 idf of each term (as tantivy computes it); 0 for a term no passage has."""
+        import math
+
+        searcher = self.index.searcher()
+        n = searcher.num_docs
+        out = {}
+        for t in terms:
+            df = searcher.doc_freq("body", t)
+            out[t] = math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+        return out
+
+    def count(self, term: str, language: str) -> int:
+        """How many passages in ``language`` contain ``term``."""
+        import tantivy
+
+        occur, query = tantivy.Occur, tantivy.Query
+        q = query.boolean_query([(occur.Must, query.term_query(self.schema, "body", term)),
+                                 (occur.Must, query.term_query(self.schema, "lang", language))])  # fmt: skip
+        return int(self.index.searcher().search(q, 1, count=True).count)
+
+    def _group(self, forms: list[tuple[str, float]]) -> Any:
+        import tantivy
+
+        query = tantivy.Query
+        subs = [query.term_query(self.schema, "body", t) if w == 1.0 else
+                query.boost_query(query.term_query(self.schema, "body", t), w) for t, w in forms]  # fmt: skip
+        return subs[0] if len(subs) == 1 else query.disjunction_max_query(subs)

@@ -120,6 +120,36 @@ class Highlight:
 
 
 @dataclass
+class Explanation:
+    """Why a passage ranks where it does: its semantic and keyword evidence and its language.
+
+    hybrid score = semantic_norm + keyword_weight · keyword_norm; semantic mode ranks by semantic −
+    language_offset, keyword mode by keyword.
+    """
+
+    mode: str
+    semantic: float | None  # cosine of query and passage
+    language_offset: float  # subtracted: how much more this query scores any passage of this language
+    semantic_norm: float  # calibrated cosine scaled to 0–1 over the candidates
+    keyword: float  # BM25 of the query written in the passage's language (translations included)
+    keyword_norm: float  # BM25 over the best BM25 of the candidates
+    keyword_weight: float  # what keyword evidence counts for this query (less when one passage stands out)
+    passage_language: str
+    query_language: str
+    same_language: float  # P(query language = passage language)
+    matched: list[dict[str, Any]] = field(default_factory=list)  # query words found, and through which form
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for key in ("semantic", "language_offset", "semantic_norm", "keyword", "keyword_norm", "keyword_weight",
+                    "same_language"):  # fmt: skip
+            if d[key] is not None:
+                d[key] = round(d[key], 4)
+        d["matched"] = [m | {"weight": round(m["weight"], 3)} for m in self.matched]
+        return d
+
+
+@dataclass
 class Hit:
     rank: int
     score: float
@@ -131,6 +161,7 @@ class Hit:
     also_in: list[Citation] = field(default_factory=list)
     dense_score: float | None = None
     keyword_score: float | None = None
+    explain: Explanation | None = None
 
     def quote(self) -> str:
         """The best sentence of the passage (or its start), for links that point into the source."""
@@ -147,7 +178,7 @@ class Hit:
             "highlights": [asdict(h) for h in self.highlights],
             "citation": self.citation.to_dict(self.quote()),
             "also_in": [c.to_dict() for c in self.also_in],
-        }
+        } | ({"explain": self.explain.to_dict()} if self.explain else {})
 
 
 @dataclass

@@ -54,6 +54,21 @@ def test_search_english_question_french_answer(server: Server) -> None:
     assert c["links"]["context"] == "/documents/penuries?page=1#c" + top["chunk_id"].split("#")[1]
 
 
+def test_search_explain(server: Server) -> None:
+    q = "How many months of safety stock must drug companies hold?"
+    body = get(server, "/api/v1/search", q=q, k=2, explain="true").json()
+    e = body["hits"][0]["explain"]
+    assert e["passage_language"] == "fr" and e["query_language"] == "en"
+    assert {"semantic", "language_offset", "semantic_norm", "keyword", "keyword_norm", "keyword_weight",
+            "same_language", "matched", "mode"} <= set(e)  # fmt: skip
+    assert any(m["word"] == "months" and m["term"] == "mois" and m["translated"] for m in e["matched"])
+    post = httpx.post(server.url + "/api/v1/search", json={"q": q, "k": 2, "explain": True}, timeout=60).json()
+    assert post["hits"][0]["explain"] == e
+    assert get(server, "/api/v1/search", q=q, k=2).json()["hits"][0].get("explain") is None
+    page = httpx.get(server.url + "/", params={"q": q, "explain": "1"}, timeout=60).text
+    assert "Pourquoi ce rang" in page and "months → mois" in page
+
+
 def test_search_french_and_post_body(server: Server) -> None:
     q = "Combien d'emplois dans la bioproduction d'ici 2030 ?"
     g = get(server, "/api/v1/search", q=q, k=3).json()

@@ -41,6 +41,47 @@ def test_shipped_corpus_cross_lingual(corpus_index: Index) -> None:
     assert r.hits[0].doc_id == "france-biolead-launch" and "15 founding members" in r.hits[0].text
 
 
+def _rank_of(r: object, doc_id: str) -> int:
+    return next(h.rank for h in r.hits if h.doc_id == doc_id)  # type: ignore[attr-defined]
+
+
+def test_mixed_collection_answer_first_from_the_first_documents(corpus_index: Index) -> None:
+    """The shipped corpus: 4 French and 3 English passages, too few for a background of its own; the model's
+    reference background calibrates it, and the keyword side finds the French words through translation and
+    cognates. Before: semantic put the 3 English passages first for both questions, hybrid the French third."""
+    fr = "france2030-biotherapies"
+    q = "Which countries overtook France in pharmaceutical bioproduction?"
+    assert corpus_index.background.source == "reference"
+    r = search(corpus_index, q, k=4, explain=True)
+    assert r.hits[0].doc_id == fr and "voisins européens" in r.hits[0].text
+    assert _rank_of(search(corpus_index, q, k=4, mode="semantic"), fr) <= 3
+    q = "antibodies, vaccines and recombinant proteins"
+    r = search(corpus_index, q, k=4, explain=True)
+    assert _rank_of(r, fr) <= 2
+    top_fr = next(h for h in r.hits if h.doc_id == fr)
+    assert "anticorps" in top_fr.text
+    matched = {m["word"] for m in top_fr.explain.matched}  # type: ignore[union-attr]
+    assert {"vaccines", "recombinant", "proteins"} <= matched  # cognates match across languages
+    assert _rank_of(search(corpus_index, q, k=4, mode="semantic"), fr) <= 3
+
+
+def test_explain_says_why(bilingual_index: Index) -> None:
+    r = search(bilingual_index, "How many months of safety stock must drug companies hold?", k=3, explain=True)
+    top = r.hits[0]
+    assert top.doc_id == "penuries" and "quatre mois" in top.text
+    e = top.explain
+    assert e is not None and e.mode == "hybrid"
+    assert e.passage_language == "fr" and e.query_language == "en" and e.same_language < 0.1
+    assert e.semantic == pytest.approx(top.dense_score) and e.keyword == pytest.approx(top.keyword_score)
+    assert top.score == pytest.approx(e.semantic_norm + e.keyword_weight * e.keyword_norm)
+    assert {"word": "months", "term": "mois", "translated": True} in [
+        {k: m[k] for k in ("word", "term", "translated")} for m in e.matched
+    ]
+    assert "explain" in top.to_dict() and "explain" not in search(bilingual_index, "stock", k=1).hits[0].to_dict()
+    terms = {top.text[h.start : h.end].lower() for h in top.highlights if h.kind == "term"}
+    assert "mois" in terms  # translations are highlighted too
+
+
 @pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
 def test_modes_return_cited_passages(bilingual_index: Index, mode: str) -> None:
     r = search(bilingual_index, "stock de sécurité des médicaments", mode=mode, k=3)
@@ -153,3 +194,5 @@ def test_cli_search_json_and_batch(served_index: Path, tmp_path: Path) -> None:
     assert lines[2]["error"]["code"] == "bad_query"
     human = run_kb("search", "emplois bioproduction", "--index", str(served_index), "--k", "1")
     assert human.returncode == 0 and "1." in human.stdout
+    why = run_kb("search", "How many months of safety stock?", "--index", str(served_index), "--k", "1", "--explain")
+    assert why.returncode == 0 and "[why] semantic" in why.stdout and "months→mois" in why.stdout

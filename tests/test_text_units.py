@@ -1,12 +1,11 @@
-"""Fast unit tests of text handling: sentences, chunking, analysis, language, fusion."""
+"""Fast unit tests of text handling: sentences, chunking, analysis, language."""
 
 from __future__ import annotations
 
 import pytest
 
-from kb.analysis import neutral_terms, query_terms, terms
+from kb.analysis import query_terms, query_words, terms
 from kb.chunking import chunk
-from kb.fusion import hybrid
 from kb.langid import detect, query_language
 from kb.loaders.pdf import _dehyphenate, _strip_running_lines
 from kb.settings import ChunkParams
@@ -82,7 +81,11 @@ def test_analysis_folds_elides_and_stems() -> None:
     assert terms("L'État finance l'œuvre des biothérapies", "fr") == ["etat", "financ", "oeuvr", "biotherap"]
     assert terms("The shortages of medicines", "en") == ["shortag", "medicin"]
     assert "de" not in query_terms("pénuries de médicaments")
-    assert neutral_terms("Quels objectifs pour France Biolead en 2030 ?") == ["franc", "biolead", "2030"]
+    assert query_words("Quels objectifs pour Biolead en 2030 ?") == [
+        ("objectifs", {"fr": "object", "en": "objectif"}), ("biolead", {"fr": "biolead", "en": "biolead"}),
+        ("2030", {"fr": "2030", "en": "2030"}),
+    ]  # fmt: skip
+    assert [w for w, _ in query_words("He doesn't know")] == ["know"]  # contractions are stop words
 
 
 def test_language_detection_is_deterministic() -> None:
@@ -92,25 +95,6 @@ def test_language_detection_is_deterministic() -> None:
     probs = [query_language("stock safety months") for _ in range(5)]
     assert all(p == probs[0] for p in probs) and probs[0]["en"] > 0.5
     assert query_language("???") == {}
-
-
-def test_fusion_weighs_keyword_matches_by_language_agreement() -> None:
-    dense = {1: 0.90, 2: 0.88, 3: 0.86, 4: 0.5, 5: 0.4}
-    keyword = {3: 12.0, 2: 1.0}
-
-    def score(result: list[tuple[int, float]], vid: int) -> float:
-        return dict(result)[vid]
-
-    none = hybrid(dense, {}, {})
-    assert [v for v, _ in none] == [1, 2, 3, 4, 5]  # no keyword evidence: the semantic order
-    same = hybrid(dense, keyword, dict.fromkeys(dense, 1.0))
-    cross = hybrid(dense, keyword, dict.fromkeys(dense, 0.0))
-    gain_same, gain_cross = score(same, 3) - score(none, 3), score(cross, 3) - score(none, 3)
-    assert same[0][0] == 3 and gain_same == pytest.approx(2 * gain_cross)  # other language: half the credit
-    # language-neutral matches (names, numbers) count fully across languages
-    assert score(hybrid(dense, keyword, dict.fromkeys(dense, 0.0), neutral={3: 12.0}), 3) == pytest.approx(
-        score(same, 3)
-    )
 
 
 @pytest.mark.parametrize("bad", ["", "   \n"])

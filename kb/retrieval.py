@@ -1,0 +1,113 @@
+"""Candidates and their evidence for one query, in each mode (keyword, semantic, hybrid).
+
+The dense side takes the best passages by cosine (FAISS), calibrated per passage language
+(:mod:`kb.calibration`). The keyword side runs one BM25 search per passage language with the query as it
+would be written in that language (:func:`kb.lexicon.query_groups`): an English question meets French
+passages through its translations and its names, numbers and cognates. Hybrid fuses both (:mod:`kb.fusion`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kb.analysis import LANGS, query_words, words
+from kb.calibration import Calibration, calibrate
+from kb.fusion import WEIGHT, Candidate, fuse, soften
+from kb.langid import query_language
+from kb.lexicon import Group, query_groups
+
+if TYPE_CHECKING:
+    from kb.engine import Index
+
+OTHER = "other"  # passages in neither French nor English
+
+
+@dataclass
+class Query:
+    """A query analysed once: its language probabilities, content words and (when needed) its vector."""
+
+    text: str
+    probs: dict[str, float]
+    words: list[tuple[str, dict[str, str]]]
+    vector: np.ndarray | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Query:
+        return cls(text, soften(query_language(text), len(words(text))), query_words(text))
+
+    @property
+    def language(self) -> str:
+        return max(self.probs, key=lambda x: self.probs[x]) if self.probs else "und"
+
+    def groups(self, lang: str) -> list[Group]:
+        return query_groups(self.words, self.probs, lang if lang in LANGS else OTHER)
+
+
+@dataclass
+class Ranking:
+    candidates: list[Candidate]
+    keyword_weight: float = WEIGHT
+    calibration: Calibration = field(default_factory=lambda: Calibration({}, None))
+
+
+def rank(index: Index, query: Query, mode: str, n: int, mask: np.ndarray | None, lang: str | None,
+         doc_ids: list[str] | None) -> Ranking:  # fmt: skip
+    """Candidates best first with their evidence; ``mask``/``lang``/``doc_ids`` are the filters."""
+    codes = index.table.lang_codes
+    cands: dict[int, Candidate] = {}
+
+    def cand(v: int) -> Candidate:
+        if v not in cands:
+            cands[v] = Candidate(v, codes[index.table.chunk_lang[v]])
+        return cands[v]
+
+    cal = Calibration({}, None)
+    if mode != "keyword" and query.vector is not None:
+        cal = calibrate(index.background, query.vector)
+        scores, vids = index.dense.search(query.vector, n, mask)
+        for v, s in zip(vids.tolist(), scores.tolist(), strict=True):
+            cand(v).dense = s
+    if mode != "semantic":
+        for lg, exclude in _keyword_languages(codes, lang):
+            for s, v in index.keyword.search_groups(query.groups(lg), n, lg if lg in LANGS else None, doc_ids, exclude):
+                cand(v).keyword = s
+    if mode == "keyword":
+        return Ranking(sorted(cands.values(), key=lambda c: -c.keyword), 1.0)
+    _complete(index, query.vector, cands, cal)
+    if mode == "semantic":
+        return Ranking(sorted(cands.values(), key=lambda c: -c.calibrated), 0.0, cal)
+    fused, weight = fuse(list(cands.values()), cal.floor)
+    return Ranking(fused, weight, cal)
+
+
+def _keyword_languages(codes: list[str], lang: str | None) -> list[tuple[str, list[str] | None]]:
+    """(passage language, languages to leave out) of each keyword search: French, English, then the rest."""
+    if lang:
+        return [(lang, None)]
+    out: list[tuple[str, list[str] | None]] = [(lg, None) for lg in LANGS if lg in codes]
+    if any(c not in LANGS for c in codes):
+        out.append((OTHER, list(LANGS)))
+    return out
+
+
+def _complete(index: Index, qvec: np.ndarray | None, cands: dict[int, Candidate], cal: Calibration) -> None:
+    """Cosines for keyword-only candidates, and every candidate's language offset."""
+    missing = [c.vid for c in cands.values() if c.dense is None]
+    if missing and qvec is not None:
+        for v, s in zip(missing, (index.dense.vectors[missing] @ qvec).tolist(), strict=True):
+            cands[v].dense = s
+    for c in cands.values():
+        c.offset = cal.offset(c.language)
+
+
+def matched_terms(query: Query, lang: str, passage_terms: set[str]) -> list[dict[str, object]]:
+    """Which query words a passage matched, and through which form (for ``explain``)."""
+    out = []
+    for (tok, forms), group in zip(query.words, query.groups(lang), strict=True):
+        hit = next(((t, w) for t, w in sorted(group, key=lambda x: -x[1]) if t in passage_terms), None)
+        if hit is not None:
+            out.append({"word": tok, "term": hit[0], "translated": hit[0] not in forms.values(), "weight": hit[1]})
+    return out
