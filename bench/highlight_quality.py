@@ -44,7 +44,7 @@ def old_rule(hit: Hit, i: int, q: str, qvec: np.ndarray, embedder: Embedder, sem
     counts = [sum(1 for m in marks if a <= m.start < b) for a, b in spans]
     best = spans[int(np.argmax(counts))] if counts and max(counts) > 0 else None
     if i < highlight.SEMANTIC_HITS and (semantic or not marks) and len(spans) > 1:
-        vecs = embedder.encode_passages([hit.text[a:b] for a, b in spans])
+        vecs = embedder.encode_sentences([hit.text[a:b] for a, b in spans])
         best = spans[int(np.argmax(vecs @ qvec))]
     return best or (spans[0] if len(spans) == 1 else None)
 
@@ -61,14 +61,14 @@ def measure(name: str, index: Index, queries: list[dict[str, Any]], embedder: Em
     counts = {"hits": 0, "agree": 0, "model_calls": 0, "answer_old": 0, "answer_new": 0, "with_answer": 0}
     cpu_old = cpu_new = 0.0
     calls = 0
-    real_encode = embedder.encode_passages
+    real_encode = embedder.encode_sentences
 
-    def counting(texts: list[str], progress: bool = False) -> np.ndarray:
+    def counting(texts: list[str]) -> np.ndarray:
         nonlocal calls
         calls += 1
-        return real_encode(texts, progress)
+        return real_encode(texts)
 
-    embedder.encode_passages = counting  # type: ignore[method-assign]
+    embedder.encode_sentences = counting  # type: ignore[method-assign]
     for row in queries:
         hits = search(index, row["text"], k=10, highlight="none").hits[: highlight.SEMANTIC_HITS]
         q = Query.parse(row["text"])
@@ -91,7 +91,7 @@ def measure(name: str, index: Index, queries: list[dict[str, Any]], embedder: Em
                 counts["with_answer"] += 1
                 counts["answer_old"] += a is not None and answers[0] in h.text[a[0] : a[1]]
                 counts["answer_new"] += b is not None and answers[0] in h.text[b[0] : b[1]]
-    embedder.encode_passages = real_encode  # type: ignore[method-assign]
+    embedder.encode_sentences = real_encode  # type: ignore[method-assign]
     n, hits_n = len(queries), max(1, counts["hits"])
     return {"set": name, "queries": n, "hits": counts["hits"], "agreement": round(counts["agree"] / hits_n, 4),
             "hits_needing_the_model": round(counts["model_calls"] / hits_n, 4),

@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
 # `kb eval` on every shared benchmark and the split bilingual sets, every mode; JSON reports in $OUT
-# (default bench/out/). LIMIT=N caps the queries. The split sets and the held-out Europarl queries are
+# (default bench/out/). LIMIT=N caps the queries, MODES=semantic,hybrid picks the modes. The split sets and the held-out Europarl queries are
 # built first (bench/make_splits.py); they are reported on their test halves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=../shared/data
 S=bench/data/splits
 O=${OUT:-bench/out}
-L=${LIMIT:+--limit $LIMIT}
+L="${LIMIT:+--limit $LIMIT} ${MODES:+--modes $MODES}"
 kb=${KB:-.venv/bin/kb}
 mkdir -p "$O"
-.venv/bin/python bench/make_splits.py >/dev/null
+${PY:-.venv/bin/python} bench/make_splits.py >/dev/null
 $kb eval $D/cnil-faq-piafml/beir $L --out $O/eval-cnil.json
 $kb eval $D/service-public-dila-piafml/beir $L --out $O/eval-service-public.json
-$kb eval $D/piaf/beir ${L:---limit 1500} --out $O/eval-piaf.json
+$kb eval $D/piaf/beir ${LIMIT:---limit 1500} ${MODES:+--modes $MODES} --out $O/eval-piaf.json
 $kb eval $D/europarl-fr-en-excerpt/fr2en $L --out $O/eval-europarl-fr2en.json
 $kb eval $D/europarl-fr-en-excerpt/en2fr $L --out $O/eval-europarl-en2fr.json
-$kb eval $D/europarl-fr-en-excerpt/mixed ${L:---limit 600} --out $O/eval-europarl-mixed.json
-$kb eval $D/crpa-faq-piafml/beir --out $O/eval-crpa.json
+$kb eval $D/europarl-fr-en-excerpt/mixed ${LIMIT:---limit 600} ${MODES:+--modes $MODES} --out $O/eval-europarl-mixed.json
+$kb eval $D/crpa-faq-piafml/beir ${MODES:+--modes $MODES} --out $O/eval-crpa.json
 # the lexicon learned from Europarl's dev half: the shipped Europarl sets again on their test-half queries only
 for s in fr2en en2fr mixed; do
   $kb eval $D/europarl-fr-en-excerpt/$s --queries $S/europarl-$s-test-queries.jsonl $L --out $O/eval-europarl-$s-test.json

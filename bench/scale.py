@@ -57,11 +57,15 @@ class ScaleEmbedder:
 
     def __init__(self, real, sents: list[str], vectors: np.ndarray, seed: int = 0) -> None:  # type: ignore[no-untyped-def]
         self.real, self.name, self.dim = real, real.name, real.dim
+        self.passage_precision = real.passage_precision
         self.row = {t: i for i, t in enumerate(sents)}
         self.vectors, self.rng = vectors, np.random.default_rng(seed)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self.real.encode_queries(texts)
+
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        return self.real.encode_sentences(texts)
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         rows = [self._first_row(t) for t in texts]

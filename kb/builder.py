@@ -51,6 +51,8 @@ def build_generation(settings: Settings, embedder: Embedder, prev: Path | None, 
                      progress: Callable[[str], None] | None = None) -> Path:  # fmt: skip
     """Write and publish the next generation; on a write failure the live one stays and StorageError says why."""
     say = progress or (lambda _m: None)
+    if prev is not None:
+        generations.check_precision(generations.read_manifest(prev), embedder.passage_precision)
     texts = [c.text for chunks in change.chunks for c in chunks]
     new_vectors = embedder.encode_passages(texts, progress=bool(texts) and progress is not None)
     index_dir = settings.index_dir
@@ -129,6 +131,7 @@ def _manifest(settings: Settings, embedder: Embedder, store: Store, dense: Dense
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": embedder.name,
         "dimension": embedder.dim,
+        "passage_precision": embedder.passage_precision,
         "chunker": asdict(settings.chunk),
         "analysis": "fr+en: fold, elision, stop words, Snowball (PyStemmer)",
         "dense": {"kind": dense.kind, "vectors": dense.size, "exact_max": settings.exact_max},

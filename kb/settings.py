@@ -38,6 +38,8 @@ class Settings:
     model: str = DEFAULT_MODEL
     cache_dir: Path = Path.home() / ".cache" / "kb"
     backend: str = "auto"  # embedding runtime: auto (ONNX Runtime where the model folder has it), onnx, torch
+    query_precision: str = "fp32"  # ONNX Runtime: fp32 or int8 (the study in bench/encoder_variants.py)
+    passage_precision: str = "fp32"  # recorded in the index: all its passages are encoded alike
     threads: int = 2  # model and FAISS threads for batch work (ingest, eval, in-process search)
     serve_threads: int = 1  # model threads per search in `kb serve`: requests run side by side, a core each
     batch_size: int = 16
@@ -55,6 +57,8 @@ _ENV = {
     "KB_MODEL": ("model", str),
     "KB_CACHE": ("cache_dir", Path),
     "KB_BACKEND": ("backend", str),
+    "KB_QUERY_PRECISION": ("query_precision", str),
+    "KB_PASSAGE_PRECISION": ("passage_precision", str),
     "KB_THREADS": ("threads", int),
     "KB_SERVE_THREADS": ("serve_threads", int),
     "KB_BATCH_SIZE": ("batch_size", int),
