@@ -83,13 +83,25 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])  # fmt: skip
 
 
+def worker_app() -> FastAPI:
+    """The app of one `kb serve --workers N` process: the settings the parent resolved, passed as JSON."""
+    import os
+
+    return create_app(Settings.from_json(os.environ[SETTINGS_ENV]))
+
+
+SETTINGS_ENV = "KB_SERVE_SETTINGS"
+
+
 def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     """The app over the index in ``settings.index_dir``; raises NoIndexError if there is none."""
     from api import routes, web
 
     # concurrent requests each run the model on one thread: a run on two threads costs 23 ms of CPU
     # against 18 on one (bench/profile_search.py), and the server's cores are shared by the requests anyway
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     state = State.open(settings, embedder or load_embedder(replace(settings, threads=settings.serve_threads)))
+    logging.getLogger("kb.api").info("warm-up search in %.2f s", state.warm_up())
     app = FastAPI(
         title="kb — bilingual search over French biotherapy strategy documents",
         version="1.0.0",
@@ -97,7 +109,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         'policy texts. Every error has the shape {"error": {status, code, message, field}}.',
     )
     app.state.kb = state
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     _install_errors(app)
     _install_middleware(app, settings)
     app.include_router(routes.router)

@@ -54,7 +54,7 @@ def _state(request: Request) -> State:
 
 
 def _search(state: State, p: SearchIn) -> SearchOut:
-    index = state.index  # one generation for the whole request
+    index = state.live()  # one generation for the whole request
     limits = state.settings.limits
     filters = Filters(p.lang or None, p.doc or None, p.source or None, p.date_from or None, p.date_to or None)
     result = search(index, p.q, k=p.k, mode=p.mode, filters=filters, offset=p.offset, highlight=p.highlight,
@@ -92,7 +92,7 @@ def _doc_out(d: dict[str, Any]) -> DocumentOut:
 
 
 def _document(state: State, doc_id: str) -> dict[str, Any]:
-    doc = state.index.table.docs.get(doc_id)
+    doc = state.live().table.docs.get(doc_id)
     if doc is None:
         raise NotFoundError(f"no document {doc_id[:100]!r}", field="doc_id")
     return doc
@@ -101,7 +101,7 @@ def _document(state: State, doc_id: str) -> dict[str, Any]:
 @router.get("/documents", response_model=DocumentList, summary="List documents (paged)")
 def documents(request: Request, offset: Annotated[int, Query(ge=0)] = 0,
               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> DocumentList:  # fmt: skip
-    docs = list(_state(request).index.table.docs.values())
+    docs = list(_state(request).live().table.docs.values())
     return DocumentList(
         total=len(docs), offset=offset, limit=limit, documents=[_doc_out(d) for d in docs[offset : offset + limit]]
     )
@@ -111,7 +111,7 @@ def documents(request: Request, offset: Annotated[int, Query(ge=0)] = 0,
 def document(request: Request, doc_id: str) -> DocumentDetail:
     state = _state(request)
     doc = _document(state, doc_id)
-    pages = [PageSummary(n=n, characters=len(t)) for n, t in state.index.store.pages(doc_id)]
+    pages = [PageSummary(n=n, characters=len(t)) for n, t in state.live().store.pages(doc_id)]
     return DocumentDetail(**_doc_out(doc).model_dump(), pages=pages)
 
 
@@ -119,18 +119,18 @@ def document(request: Request, doc_id: str) -> DocumentDetail:
 def page(request: Request, doc_id: str, n: Annotated[int, PathParam(ge=1, le=1_000_000)]) -> PageOut:
     state = _state(request)
     _document(state, doc_id)
-    text = state.index.store.page(doc_id, n)
+    text = state.live().store.page(doc_id, n)
     if text is None:
         raise NotFoundError(f"document {doc_id[:100]!r} has no page {n}", field="n")
     chunks = [ChunkSpan(chunk_id=c["chunk_id"], start=c["start"], end=c["end_"], section=c["section"],
-                        language=c["language"]) for c in state.index.store.chunks_of(doc_id) if c["page"] == n]  # fmt: skip
+                        language=c["language"]) for c in state.live().store.chunks_of(doc_id) if c["page"] == n]  # fmt: skip
     return PageOut(doc_id=doc_id, n=n, text=text, chunks=chunks)
 
 
 @router.get("/health", response_model=HealthOut, summary="Liveness and index facts")
 def health(request: Request) -> HealthOut:
     state = _state(request)
-    m = state.index.manifest
+    m = state.live().manifest
     return HealthOut(status="ok", documents=m["counts"]["documents"], chunks=m["counts"]["chunks"], model=m["model"],
                      dimension=m["dimension"], dense_index=m["dense"]["kind"], built_at=m["built_at"],
                      generation=m["generation"], writes_enabled=bool(state.settings.api_key))  # fmt: skip
@@ -213,6 +213,6 @@ def stored_file(request: Request, doc_id: str) -> FileResponse:
     doc = _document(state, doc_id)
     if not doc["stored_file"]:
         raise NotFoundError(f"no stored file for {doc_id[:100]!r}", field="doc_id")
-    path = state.index.path / "files" / doc["stored_file"]
+    path = state.live().path / "files" / doc["stored_file"]
     return FileResponse(path, media_type="application/pdf", filename=f"{slugify(doc_id)}.pdf",
                         content_disposition_type="inline")  # fmt: skip

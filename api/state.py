@@ -1,15 +1,27 @@
-"""The service's state: settings, the model, and the live index, swapped whole after each write."""
+"""The service's state: settings, the model, and the live index, swapped whole after each write.
+
+Every request takes the live generation once (:meth:`State.live`) and answers from it. With
+``kb serve --workers N`` each process holds its own State over the same index folder: a write made by one
+process publishes a new generation (``CURRENT``), and each other process loads it before its next request,
+so an upload is searchable everywhere once its call has returned.
+"""
 
 from __future__ import annotations
 
 import hmac
+import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
+from kb import generations
 from kb.embedding import Embedder
-from kb.engine import Index, load
+from kb.engine import Index, load, search
 from kb.errors import AuthError
 from kb.settings import Settings
+
+log = logging.getLogger("kb.api")
+WARM_UP_QUERIES = ("Quelle est l'ambition de la stratégie ?", "What does the strategy aim for?")
 
 
 @dataclass
@@ -18,14 +30,32 @@ class State:
     embedder: Embedder
     index: Index
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+    _reload_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder) -> State:
         return cls(settings, embedder, load(settings.index_dir, embedder, settings.threads))
 
+    def live(self) -> Index:
+        """The live generation, loaded first if another process (or a write) published a newer one."""
+        name = generations.current_name(self.settings.index_dir)
+        if name and name != self.index.generation:
+            with self._reload_lock:
+                if name != self.index.generation:
+                    self.reload()
+        return self.index
+
     def reload(self) -> None:
         """Load the new live generation; searches already running finish on the old one."""
         self.index = load(self.settings.index_dir, self.embedder, self.settings.threads)
+
+    def warm_up(self) -> float:
+        """Run a search in each language once, highlights included, so the first user does not pay for
+        loading the lexicon, the language profiles, the model's memory arena and the index's first pages."""
+        t0 = time.perf_counter()
+        for q in WARM_UP_QUERIES:
+            search(self.index, q, k=10, highlight="auto")
+        return time.perf_counter() - t0
 
     def check_key(self, authorization: str | None) -> None:
         key = self.settings.api_key or ""

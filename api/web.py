@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.state import State
-from kb.engine import search
+from kb.engine import Index, search
 from kb.errors import KBError, NotFoundError
 from kb.types import Filters, Hit
 
@@ -71,6 +71,23 @@ def _hit_view(hit: Hit) -> dict[str, Any]:
     return {"hit": hit, "c": c, "segments": segments(hit.text, marks), "links": c.links(hit.quote())}
 
 
+MAX_DOC_OPTIONS = 300
+_OPTIONS: dict[str, list[dict[str, Any]]] = {}
+
+
+def _doc_options(index: Index, selected: str) -> list[dict[str, Any]]:
+    """The document filter's choices: the first MAX_DOC_OPTIONS titles (sorted once per generation) and the
+    selected one; a page listing 100,000 documents would cost more than the search."""
+    if index.generation not in _OPTIONS:
+        _OPTIONS.clear()
+        docs = sorted(index.table.docs.values(), key=lambda d: d["title"].lower())
+        _OPTIONS[index.generation] = docs[:MAX_DOC_OPTIONS]
+    options = _OPTIONS[index.generation]
+    if selected and selected in index.table.docs and all(d["doc_id"] != selected for d in options):
+        options = [index.table.docs[selected], *options]
+    return options
+
+
 def _ui(request: Request) -> str:
     return "en" if request.query_params.get("ui") == "en" else "fr"
 
@@ -89,10 +106,10 @@ def search_page(
     ui = _ui(request)
     ctx: dict[str, Any] = {"request": request, "t": TEXT[ui], "ui": ui, "q": q, "lang": lang, "doc": doc,
                            "mode": mode, "hits": [], "error": None, "result": None, "offset": offset, "explain": explain,
-                           "docs": sorted(state.index.table.docs.values(), key=lambda d: d["title"].lower())}  # fmt: skip
+                           "docs": _doc_options(state.live(), doc)}  # fmt: skip
     if q.strip():
         try:
-            result = search(state.index, q, k=PAGE_SIZE, mode=mode, filters=Filters(lang or None, doc or None),
+            result = search(state.live(), q, k=PAGE_SIZE, mode=mode, filters=Filters(lang or None, doc or None),
                             offset=offset, max_chars=state.settings.limits.max_query_chars, explain=explain)  # fmt: skip
             ctx["result"], ctx["hits"] = result, [_hit_view(h) for h in result.hits]
         except KBError as exc:
@@ -117,7 +134,7 @@ def search_page(
 @router.get("/documents/{doc_id}", response_class=HTMLResponse)
 def document_page(request: Request, doc_id: str, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
     state: State = request.app.state.kb
-    index = state.index
+    index = state.live()
     doc = index.table.docs.get(doc_id)
     text = index.store.page(doc_id, page) if doc else None
     if doc is None or text is None:

@@ -1,23 +1,31 @@
-"""HTTP load on `kb serve` (127.0.0.1 only): throughput and latency at 1, 8 and 32 concurrent clients,
-then a write under load: while searches run, a document is uploaded and another deleted, and every answer
-must come whole from one index generation (before or after each change).
+"""HTTP load on `kb serve` (127.0.0.1 only): what users get, at 1, 8 and 32 concurrent clients.
+
+Three requests, each measured alone at every level: ``page`` — the web page with a query (``/?q=…``, what
+a person gets), ``api`` — the API's default search (``/api/v1/search?q=…``, highlight=auto), and
+``api-terms`` — the API with highlight=terms. Before any load: the time from starting `kb serve` to its first
+answer. After: a write under load — while 8 clients search, a document is uploaded and deleted, and every
+answer must come whole from one index generation (before or after each change).
 
 Queries are the 1,000 real ones of the scale benchmark (PIAF questions, Europarl sentences) when
 ../shared/data is there, else ten questions about the shipped corpus. The load generator (httpx, asyncio)
-runs on the same cores as the server; the CPU each side used is recorded per level, so the server's CPU
-cost per search is known.
+runs on the same cores as the server; the CPU each side used is recorded per level (the server's over all
+its processes), so the server's CPU per search is known. Memory: RSS and PSS (shared pages split between the
+processes that map them: the honest total of `kb serve --workers N`) summed over the server's processes.
 
-    python bench/load.py --index INDEX [--seconds 20] [--clients 1,8,32] [--out bench/out/load.json]
+    python bench/load.py --index INDEX [--seconds 20] [--clients 1,8,32] [--requests page,api,api-terms]
+                         [--workers 1] [--out bench/out/load.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,25 +54,66 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(index: Path, key: str) -> tuple[subprocess.Popen[bytes], str]:
+REQUESTS = {"page": ("/", {}), "api": ("/api/v1/search", {"k": "10"}),
+            "api-terms": ("/api/v1/search", {"k": "10", "highlight": "terms"})}  # fmt: skip
+
+
+def start_server(index: Path, key: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str, dict[str, float]]:
+    """`kb serve` on a free port; also how long until it answered its first search, and that search's time."""
     port = free_port()
-    env = {**os.environ, "KB_INDEX": str(index), "KB_API_KEY": key}
+    env = {**os.environ, "KB_INDEX": str(index), "KB_API_KEY": key, "KB_SERVE_WORKERS": str(workers)}
+    t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
+    for _ in range(6000):
         try:
-            if httpx.get(url + "/api/v1/health", timeout=1).status_code == 200:
-                return proc, url
+            t = time.perf_counter()
+            r = httpx.get(url + "/api/v1/search", params={"q": "Quels sont les objectifs pour 2030 ?"}, timeout=60)
+            if r.status_code == 200:
+                end = time.perf_counter()
+                return proc, url, {"first_answer_s": round(end - t0, 2), "first_search_ms": round((end - t) * 1000)}
         except httpx.HTTPError:
-            time.sleep(0.5)
+            time.sleep(0.1)
     proc.kill()
     raise RuntimeError("server did not start")
 
 
+def tree(pid: int) -> list[int]:
+    """A process and its descendants (the workers of `kb serve --workers N`)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
 def rss_mb(pid: int) -> tuple[float, float]:
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    """RSS now and at its peak, summed over the process tree (shared pages counted in each process)."""
+    now = peak = 0.0
+    for p in tree(pid):
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{p}/status").read_text().splitlines() if ":" in line)
+        now += int(fields["VmRSS"].split()[0]) / 1024
+        peak += int(fields["VmHWM"].split()[0]) / 1024
+    return now, peak
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size summed over the process tree: shared pages split between their processes."""
+    total = 0.0
+    for p in tree(pid):
+        for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1]) / 1024
+    return total
 
 
 def queries() -> list[str]:
@@ -77,24 +126,28 @@ def queries() -> list[str]:
 
 
 def cpu_s(pid: int | None = None) -> float:
-    """User + system CPU seconds of a process (this one by default)."""
+    """User + system CPU seconds of a process and its descendants (this process alone by default)."""
     if pid is None:
         return time.process_time()
-    ticks = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in tree(pid):
+        ticks = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(ticks[11]) + int(ticks[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def client(c: httpx.AsyncClient, url: str, until: float, lat: list[float], errors: list[str],
-                 answers: list[dict[str, object]], params: dict[str, str]) -> None:  # fmt: skip
+                 answers: list[dict[str, object]], request: str) -> None:  # fmt: skip
     rng = random.Random()
     pool = queries()
+    path, params = REQUESTS[request]
     while time.perf_counter() < until:
         t0 = time.perf_counter()
         try:
-            r = await c.get(url + "/api/v1/search", params={"q": rng.choice(pool), "k": "10", **params})
+            r = await c.get(url + path, params={"q": rng.choice(pool), **params})
             if r.status_code != 200:
                 errors.append(f"{r.status_code} {r.text[:100]}")
-            else:
+            elif request != "page":
                 body = r.json()
                 answers.append({"generation": body["generation"], "docs": [h["doc_id"] for h in body["hits"]]})
         except httpx.HTTPError as exc:
@@ -102,7 +155,7 @@ async def client(c: httpx.AsyncClient, url: str, until: float, lat: list[float],
         lat.append((time.perf_counter() - t0) * 1000)
 
 
-async def level(url: str, clients: int, seconds: float, params: dict[str, str],
+async def level(url: str, clients: int, seconds: float, request: str,
                 server_pid: int | None = None) -> dict[str, object]:  # fmt: skip
     lat: list[float] = []
     errors: list[str] = []
@@ -110,10 +163,10 @@ async def level(url: str, clients: int, seconds: float, params: dict[str, str],
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=clients)) as c:
         until = time.perf_counter() + seconds
         t0, me0, srv0 = time.perf_counter(), cpu_s(), cpu_s(server_pid) if server_pid else 0.0
-        await asyncio.gather(*(client(c, url, until, lat, errors, answers, params) for _ in range(clients)))
+        await asyncio.gather(*(client(c, url, until, lat, errors, answers, request) for _ in range(clients)))
         wall, me, srv = time.perf_counter() - t0, cpu_s() - me0, cpu_s(server_pid) - srv0 if server_pid else 0.0
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
-    return {"clients": clients, "requests": len(lat), "errors": len(errors), "error_samples": errors[:3],
+    return {"request": request, "clients": clients, "requests": len(lat), "errors": len(errors), "error_samples": errors[:3],
             "throughput_rps": round(len(lat) / wall, 1), "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1),
             "p99_ms": round(q[98], 1), "server_cpu_ms_per_search": round(srv * 1000 / max(1, len(lat)), 1),
             "server_cores_busy": round(srv / wall, 2), "load_generator_cores_busy": round(me / wall, 2),
@@ -129,7 +182,7 @@ async def writes_under_load(url: str, key: str, seconds: float) -> dict[str, obj
     timeline: list[tuple[str, str]] = []
     async with httpx.AsyncClient(timeout=600) as c:
         gen0 = (await c.get(url + "/api/v1/health")).json()["generation"]
-        load_task = asyncio.create_task(level(url, 8, seconds, {"highlight": "terms"}))
+        load_task = asyncio.create_task(level(url, 8, seconds, "api"))
         await asyncio.sleep(seconds / 4)
         t0 = time.perf_counter()
         r = await c.post(url + "/api/v1/documents", files={"file": ("grenoble.txt", text.encode())},
@@ -155,28 +208,38 @@ def main() -> None:
     ap.add_argument("--index", required=True, type=Path)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--clients", default="1,8,32")
-    ap.add_argument("--highlight", default="terms", choices=["auto", "terms", "none"])
+    ap.add_argument("--requests", default="page,api,api-terms")
+    ap.add_argument("--workers", type=int, default=1, help="kb serve processes")
+    ap.add_argument("--no-writes", action="store_true", help="skip the write under load")
     ap.add_argument("--out", default="bench/out/load.json")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kb-load-")) / "index"
     shutil.copytree(args.index, work)  # the write test must not change the caller's index
     key = "bench-key"
-    proc, url = start_server(work, key)
+    proc, url, start = start_server(work, key, args.workers)
+    print(json.dumps(start), flush=True)
     try:
         levels: list[dict[str, object]] = []
-        report: dict[str, object] = {"index": str(args.index), "highlight": args.highlight, "levels": levels}
-        for n in (int(x) for x in args.clients.split(",")):
-            res = asyncio.run(level(url, n, args.seconds, {"highlight": args.highlight}, proc.pid))
-            res.pop("_answers")
-            levels.append(res)
-            print(json.dumps(res), flush=True)
+        report: dict[str, object] = {"index": str(args.index), "workers": args.workers, "start": start,
+                                     "levels": levels, "pss_mb_after_start": round(pss_mb(proc.pid))}  # fmt: skip
+        for request in args.requests.split(","):
+            for n in (int(x) for x in args.clients.split(",")):
+                res = asyncio.run(level(url, n, args.seconds, request, proc.pid))
+                res.pop("_answers")
+                levels.append(res)
+                print(json.dumps(res), flush=True)
         report["rss_mb"], report["peak_rss_mb"] = rss_mb(proc.pid)
-        report["writes_under_load"] = asyncio.run(writes_under_load(url, key, max(args.seconds, 30)))
-        print(json.dumps(report["writes_under_load"]), flush=True)
-        report["peak_rss_mb_after_writes"] = rss_mb(proc.pid)[1]
+        report["pss_mb"] = round(pss_mb(proc.pid))
+        if not args.no_writes:
+            report["writes_under_load"] = asyncio.run(writes_under_load(url, key, max(args.seconds, 30)))
+            print(json.dumps(report["writes_under_load"]), flush=True)
+            report["peak_rss_mb_after_writes"] = rss_mb(proc.pid)[1]
+            report["pss_mb_after_writes"] = round(pss_mb(proc.pid))
     finally:
-        proc.terminate()
-        proc.wait(10)
+        for p in reversed(tree(proc.pid)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p, signal.SIGTERM)
+        proc.wait(20)
         shutil.rmtree(work.parent, ignore_errors=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")

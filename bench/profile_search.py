@@ -1,5 +1,6 @@
 """Where a search's CPU goes: each stage of a hybrid search timed alone over the same real queries, then the
-whole search; what the stages leave unexplained is fusion, SQLite reads, citations and Python overhead.
+whole search as the API's default request (highlight=auto), with highlight=terms, and the web page (in
+process, through the app); what the stages leave unexplained is fusion, SQLite reads, citations and Python.
 
 With the HTTP benchmark's server CPU per search (bench/out/load.json) this says what limits `kb serve`:
 two cores give at most 2 / (CPU seconds per search) searches per second, and with 8 clients waiting on
@@ -24,12 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scale import machine, real_queries
 
-from kb.embedding import load_embedder
-from kb.engine import load, search
+from kb import highlight
+from kb.embedding import Embedder, load_embedder
+from kb.engine import Index, load, search
 from kb.highlight import highlight_hits
 from kb.langid import query_language
 from kb.retrieval import Query
-from kb.settings import resolve
+from kb.settings import Settings, resolve
 
 
 def cost(items: list, fn: Callable) -> dict[str, float]:  # type: ignore[type-arg]
@@ -44,6 +46,20 @@ def cost(items: list, fn: Callable) -> dict[str, float]:  # type: ignore[type-ar
     q = statistics.quantiles(walls, n=100)
     return {"cpu_ms": round((time.process_time() - c) / len(items) * 1000, 2),
             "wall_ms": round(statistics.fmean(walls), 2), "wall_p50_ms": round(q[49], 2), "wall_p99_ms": round(q[98], 2)}  # fmt: skip
+
+
+def page_request(settings: Settings, emb: Embedder, index: Index) -> Callable[[str], None]:
+    """The web page with a query, through the app in this process (routing, search, template), no socket."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    client = TestClient(create_app(replace(settings, index_dir=index.path.parent), emb))
+
+    def get(q: str) -> None:
+        client.get("/", params={"q": q}).raise_for_status()
+
+    return get
 
 
 def main() -> None:
@@ -67,27 +83,37 @@ def main() -> None:
         for lang in ("fr", "en"):
             index.keyword.search_groups(parsed[i].groups(lang), 100, lang, None)
 
-    def terms(i: int) -> None:
+    def marks(i: int, semantic: bool) -> None:
         hits = results[i].hits
         langs = [h.citation.language for h in hits]
-        marks = [{t for g in parsed[i].groups(lg) for t, _ in g} for lg in langs]
-        highlight_hits([h.text for h in hits], langs, marks, None, None, [False] * len(hits))
+        terms = [{t for g in parsed[i].groups(lg) for t, _ in g} for lg in langs]
+        same = [lg != parsed[i].language for lg in langs]
+        if semantic:
+            highlight.CACHE = highlight.SentenceCache()  # each query pays in full
+            highlight_hits([h.text for h in hits], langs, terms, qvecs[i], emb, same)
+        else:
+            highlight_hits([h.text for h in hits], langs, terms, None, None, same)
 
     stages = {
         "query language (langdetect)": cost(qs, query_language),
         "query embedding (model run)": cost(qs, lambda q: emb.encode_queries([q])),
         "dense search (100 candidates)": cost(work, lambda i: index.dense.search(qvecs[i], 100, None)),
         "keyword search (100 candidates per language)": cost(work, keyword),
-        "term highlights (10 hits)": cost(work, terms),
+        "term highlights (10 hits)": cost(work, lambda i: marks(i, False)),
+        "best sentences by the model (first 3 hits, when words do not decide)": cost(work, lambda i: marks(i, True)),
     }  # fmt: skip
-    whole = cost(qs, lambda q: search(index, q, highlight="terms"))
+    whole = cost(qs, lambda q: search(index, q, highlight="auto"))
     parts = sum(s["cpu_ms"] for s in stages.values())
     stages["the rest (fusion, SQLite, citations, Python)"] = {
         "cpu_ms": round(whole["cpu_ms"] - parts, 2),
         "wall_ms": round(whole["wall_ms"] - sum(s["wall_ms"] for s in stages.values()), 2),
     }
+    highlight.CACHE = highlight.SentenceCache()
+    terms_only = cost(qs, lambda q: search(index, q, highlight="terms"))
+    page = cost(qs, page_request(settings, emb, index))
     report = {"index": str(args.index), "queries": len(qs), "model_threads": settings.serve_threads, "machine": machine(),
-              "runtime": getattr(emb, "runtime", "?"), "stages": stages, "search_highlight_terms": whole}  # fmt: skip
+              "runtime": getattr(emb, "runtime", "?"), "query_precision": settings.query_precision, "stages": stages,
+              "search_default": whole, "search_highlight_terms": terms_only, "page_in_process": page}  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

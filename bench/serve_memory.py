@@ -1,6 +1,6 @@
-"""Peak RSS of `kb serve` at each corpus size: start it on each index, send real queries in every mode
-(highlights on), read VmHWM, stop it. Adds ``serve_rss_mb`` / ``serve_peak_rss_mb`` to each size of the
-scale report.
+"""Memory and start-up of `kb serve` at each corpus size: start it on each index (time to its first answer),
+send real queries in every mode (highlights on), read VmHWM and PSS, stop it. Adds ``serve_rss_mb``,
+``serve_peak_rss_mb``, ``serve_pss_mb`` and ``serve_first_answer_s`` to each size of the scale report.
 
     python bench/serve_memory.py [--scale bench/out/scale.json] [--workdir bench/data] [--queries 300]
 """
@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import rss_mb, start_server
+from load import pss_mb, rss_mb, start_server
 from scale import real_queries
 
 
 def measure(index: Path, queries: list[str]) -> dict[str, float]:
-    proc, url = start_server(index, "unused-key")
+    proc, url, start = start_server(index, "unused-key")
     try:
         started = rss_mb(proc.pid)[0]
         with httpx.Client(timeout=120) as c:
@@ -29,10 +29,13 @@ def measure(index: Path, queries: list[str]) -> dict[str, float]:
                 r = c.get(url + "/api/v1/search", params={"q": q, "k": 10, "mode": mode, "highlight": "auto"})
                 r.raise_for_status()
         now, peak = rss_mb(proc.pid)
+        pss = pss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(30)
-    return {"serve_rss_at_start_mb": round(started), "serve_rss_mb": round(now), "serve_peak_rss_mb": round(peak)}
+    return {"serve_rss_at_start_mb": round(started), "serve_rss_mb": round(now), "serve_peak_rss_mb": round(peak),
+            "serve_pss_mb": round(pss), "serve_first_answer_s": start["first_answer_s"],
+            "serve_first_search_ms": start["first_search_ms"]}  # fmt: skip
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         index_dir=getattr(args, "index", None),
         model=getattr(args, "model", None),
         api_key=getattr(args, "api_key", None),
+        serve_workers=getattr(args, "workers", None),
     )
 
 
@@ -177,9 +178,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
+    from api.app import SETTINGS_ENV, create_app
 
     settings = _settings(args)
+    if settings.serve_workers > 1:  # each process builds the app from the settings resolved here
+        os.environ[SETTINGS_ENV] = settings.to_json()
+        uvicorn.run("api.app:worker_app", factory=True, workers=settings.serve_workers, host=args.host,
+                    port=args.port, log_level="info", access_log=False)  # fmt: skip
+        return 0
     app = create_app(settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
@@ -240,6 +246,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=int, default=8000)
     sp.add_argument("--api-key", help="enables the write endpoints (or KB_API_KEY)")
+    sp.add_argument("--workers", type=int, help="server processes sharing the index files (or KB_SERVE_WORKERS; 1)")
     command("model", cmd_model, "build (offline) and load the embedding model")
     return p
 

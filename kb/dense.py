@@ -1,7 +1,11 @@
-"""The dense vector index: FAISS exact inner product while small, HNSW above ``exact_max`` passages.
+"""The dense vector index: exact inner product while small, FAISS HNSW above ``exact_max`` passages.
 
 Row ``i`` of the vectors is the chunk with ``vid = i``. Filters are applied inside retrieval: a small
 allowed set is scanned exactly; a large one is searched with a FAISS ID selector.
+
+Loaded for search, nothing is copied: the exact index scans the memory-mapped ``vectors.npy`` and the HNSW
+graph is memory-mapped read-only (``IO_FLAG_MMAP_IFC``), so the processes of ``kb serve --workers N`` share
+one copy in the page cache.
 """
 
 from __future__ import annotations
@@ -38,9 +42,7 @@ class DenseIndex:
         faiss.omp_set_num_threads(max(1, threads))
         d = vectors.shape[1]
         if vectors.shape[0] <= exact_max:
-            flat = faiss.IndexFlatIP(d)
-            flat.add(vectors)
-            return cls(vectors, flat, "flat")
+            return cls(vectors, None, "flat")
         hnsw = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         hnsw.add(vectors)
@@ -68,13 +70,13 @@ class DenseIndex:
 
         faiss.omp_set_num_threads(max(1, threads))
         if kind == "hnsw":
-            index = faiss.read_index(str(path))
+            index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
             if index.ntotal != vectors.shape[0]:
                 from kb.errors import IndexMismatchError
 
                 raise IndexMismatchError(f"{path}: {index.ntotal} vectors in the HNSW graph, {vectors.shape[0]} stored")
             return cls(vectors, index, kind)
-        return cls.build(vectors, exact_max=max(vectors.shape[0], 1), threads=threads)
+        return cls(vectors, None, "flat")
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` (scores, vids) by inner product; ``allowed`` is a boolean mask over vids."""
@@ -84,15 +86,22 @@ class DenseIndex:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         if allowed is None:
-            return self._search(q, k, None)
+            return self._exact(q[0], k, None) if self.index is None else self._search(q, k, None)
         ids = np.flatnonzero(allowed)
         if ids.size == 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        if ids.size <= SUBSET_SCAN_MAX or self.kind == "flat":
-            scores = self.vectors[ids] @ q[0]
-            top = np.argsort(-scores, kind="stable")[:k]
-            return scores[top].astype(np.float32), ids[top].astype(np.int64)
+        if ids.size <= SUBSET_SCAN_MAX or self.index is None:
+            return self._exact(q[0], k, ids)
         return self._search(q, min(k, ids.size), ids)
+
+    def _exact(self, q: np.ndarray, k: int, ids: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Inner product with every (allowed) row, best ``k`` first (ties by vid)."""
+        scores = (self.vectors if ids is None else self.vectors[ids]) @ q
+        k = min(k, scores.shape[0])
+        part = np.argpartition(-scores, k - 1)[:k] if k < scores.shape[0] else np.arange(scores.shape[0])
+        top = part[np.lexsort((part, -scores[part]))]
+        vids = top if ids is None else ids[top]
+        return scores[top].astype(np.float32), vids.astype(np.int64)
 
     def _search(self, q: np.ndarray, k: int, ids: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         import faiss

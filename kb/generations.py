@@ -26,11 +26,16 @@ FORMAT_VERSION = 1
 KEEP_GENERATIONS = 2
 
 
-def current(index_dir: Path) -> Path | None:
+def current_name(index_dir: Path) -> str:
+    """The live generation's name ("" when there is none): one small read, cheap enough for every request."""
     try:
-        name = (index_dir / "CURRENT").read_text().strip()
+        return (index_dir / "CURRENT").read_text().strip()
     except FileNotFoundError:
-        return None
+        return ""
+
+
+def current(index_dir: Path) -> Path | None:
+    name = current_name(index_dir)
     path = index_dir / name
     return path if name and path.is_dir() else None
 

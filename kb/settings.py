@@ -5,8 +5,9 @@ kb never reads the environment itself: the CLI and the API call :func:`resolve` 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
@@ -49,6 +50,20 @@ class Settings:
     api_key: str | None = None
     cors_origins: tuple[str, ...] = ()
     workers: int = 2  # parser processes during ingest
+    serve_workers: int = 1  # `kb serve` processes sharing the index's memory-mapped files
+
+    def to_json(self) -> str:
+        """For the processes of `kb serve --workers N`: the settings resolved once, at the edge."""
+        return json.dumps(asdict(self), default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        d = json.loads(text)
+        d["chunk"], d["limits"] = ChunkParams(**d["chunk"]), Limits(**d["limits"])
+        d["cors_origins"] = tuple(d["cors_origins"])
+        for name in ("index_dir", "corpus_dir", "cache_dir"):
+            d[name] = Path(d[name])
+        return cls(**d)
 
 
 _ENV = {
@@ -65,6 +80,7 @@ _ENV = {
     "KB_EXACT_MAX": ("exact_max", int),
     "KB_API_KEY": ("api_key", str),
     "KB_WORKERS": ("workers", int),
+    "KB_SERVE_WORKERS": ("serve_workers", int),
 }
 _LIMIT_ENV = {
     "KB_PARSE_TIMEOUT": ("parse_timeout_s", float),
