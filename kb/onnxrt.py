@@ -131,10 +131,13 @@ class OnnxEmbedder:
         # single-threaded runs (`kb serve`) go side by side, one per core
         self._gate: Any = threading.Lock() if threads > 1 else contextlib.nullcontext()
 
-    def _session(self, precision: str) -> Any:
-        """The ONNX Runtime session of one precision, made on first use (int8 quantised then if missing)."""
+    def _session(self, precision: str, threads: int | None = None) -> Any:
+        """The ONNX Runtime session of one precision and thread count, made on first use (the int8 model is
+        quantised then if missing)."""
+        threads = threads or self.threads
+        key = f"{precision}/{threads}"
         with self._sessions_lock:
-            if precision not in self._sessions:
+            if key not in self._sessions:
                 import onnxruntime as ort
 
                 path = self.folder / PRECISIONS[precision]
@@ -142,17 +145,15 @@ class OnnxEmbedder:
                     quantize(self.folder)
                 try:
                     opts = ort.SessionOptions()
-                    opts.intra_op_num_threads = max(1, self.threads)
+                    opts.intra_op_num_threads = max(1, threads)
                     opts.inter_op_num_threads = 1
                     opts.log_severity_level = 3
                     # idle pool threads must not spin: FAISS, tantivy and the web server share these cores
                     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                    self._sessions[precision] = ort.InferenceSession(
-                        str(path), opts, providers=["CPUExecutionProvider"]
-                    )
+                    self._sessions[key] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
                 except Exception as exc:
                     raise ModelError(f"cannot load ONNX model {path}: {exc}") from exc
-            return self._sessions[precision]
+            return self._sessions[key]
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode([self.query_prompt + t for t in texts], False, self.query_precision)
@@ -171,23 +172,34 @@ class OnnxEmbedder:
         encs = self.tokenizer.encode_batch([t.rstrip() for t in texts])  # as transformers' tokenizer does
         order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))  # similar lengths, little padding
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        lanes = self.threads > 1 and len(batches) > 1
+        session = self._session(precision, 1 if lanes else None)
+        if lanes:  # many batches (ingest): one single-threaded run per core side by side keeps the cores busier
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(self.threads)
+            runs: list[Any] = [pool.submit(self._run, session, [encs[i].ids for i in b], False) for b in batches]
+        else:
+            runs = [None] * len(batches)
+        done: Any = zip(batches, runs, strict=True)
         if progress:
             from tqdm import tqdm
 
-            batches = tqdm(batches, desc="embedding", unit="batch")
-        session = self._session(precision)
-        for batch in batches:
-            out[batch] = self._run(session, [encs[i].ids for i in batch])
+            done = tqdm(done, total=len(batches), desc="embedding", unit="batch")
+        for batch, run in done:
+            out[batch] = run.result() if run is not None else self._run(session, [encs[i].ids for i in batch])
+        if lanes:
+            pool.shutdown()
         return out
 
-    def _run(self, session: Any, seqs: list[list[int]]) -> np.ndarray:
+    def _run(self, session: Any, seqs: list[list[int]], gated: bool = True) -> np.ndarray:
         width = max(len(s) for s in seqs)
         ids = np.full((len(seqs), width), self._pad, np.int64)
         mask = np.zeros((len(seqs), width), np.int64)
         for row, seq in enumerate(seqs):
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1
-        with self._gate:
+        with self._gate if gated else contextlib.nullcontext():
             hidden = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         weights = mask[..., None].astype(np.float32)
         vecs = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
