@@ -12,6 +12,7 @@ from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
+from api.links import hit_json
 from api.schemas import (
     ChunkSpan,
     DeleteOut,
@@ -29,6 +30,7 @@ from api.schemas import (
     SearchOut,
 )  # fmt: skip
 from api.state import State
+from kb.backend import IndexReader
 from kb.engine import search
 from kb.errors import InputError, LimitError, NotFoundError, document_error
 from kb.ingest import DOC_ID, Source, ingest, remove
@@ -59,7 +61,8 @@ def _search(state: State, p: SearchIn) -> SearchOut:
     filters = Filters(p.lang or None, p.doc or None, p.source or None, p.date_from or None, p.date_to or None)
     result = search(index, p.q, k=p.k, mode=p.mode, filters=filters, offset=p.offset, highlight=p.highlight,
                     max_chars=limits.max_query_chars, max_k=limits.max_k, explain=p.explain)  # fmt: skip
-    return SearchOut.model_validate(result.to_dict() | {"offset": p.offset, "k": p.k})
+    body = result.to_dict() | {"offset": p.offset, "k": p.k, "hits": [hit_json(h) for h in result.hits]}
+    return SearchOut.model_validate(body)
 
 
 @router.get("/search", response_model=SearchOut, summary="Search passages (query string)")
@@ -91,8 +94,8 @@ def _doc_out(d: dict[str, Any]) -> DocumentOut:
     return DocumentOut(**{k: d[k] for k in DocumentOut.model_fields if k in d}, has_file=bool(d["stored_file"]))
 
 
-def _document(state: State, doc_id: str) -> dict[str, Any]:
-    doc = state.live().table.docs.get(doc_id)
+def _document(index: IndexReader, doc_id: str) -> dict[str, Any]:
+    doc = index.document(doc_id)
     if doc is None:
         raise NotFoundError(f"no document {doc_id[:100]!r}", field="doc_id")
     return doc
@@ -101,39 +104,38 @@ def _document(state: State, doc_id: str) -> dict[str, Any]:
 @router.get("/documents", response_model=DocumentList, summary="List documents (paged)")
 def documents(request: Request, offset: Annotated[int, Query(ge=0)] = 0,
               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> DocumentList:  # fmt: skip
-    docs = list(_state(request).live().table.docs.values())
-    return DocumentList(
-        total=len(docs), offset=offset, limit=limit, documents=[_doc_out(d) for d in docs[offset : offset + limit]]
-    )
+    index = _state(request).live()
+    docs = index.documents(offset, limit)
+    return DocumentList(total=index.document_count(), offset=offset, limit=limit, documents=[_doc_out(d) for d in docs])
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentDetail, summary="A document's metadata and pages")
 def document(request: Request, doc_id: str) -> DocumentDetail:
-    state = _state(request)
-    doc = _document(state, doc_id)
-    pages = [PageSummary(n=n, characters=len(t)) for n, t in state.live().store.pages(doc_id)]
+    index = _state(request).live()
+    doc = _document(index, doc_id)
+    pages = [PageSummary(n=n, characters=size) for n, size in index.page_sizes(doc_id)]
     return DocumentDetail(**_doc_out(doc).model_dump(), pages=pages)
 
 
 @router.get("/documents/{doc_id}/pages/{n}", response_model=PageOut, summary="A page's text and passage spans")
 def page(request: Request, doc_id: str, n: Annotated[int, PathParam(ge=1, le=1_000_000)]) -> PageOut:
-    state = _state(request)
-    _document(state, doc_id)
-    text = state.live().store.page(doc_id, n)
+    index = _state(request).live()
+    _document(index, doc_id)
+    text = index.page(doc_id, n)
     if text is None:
         raise NotFoundError(f"document {doc_id[:100]!r} has no page {n}", field="n")
-    chunks = [ChunkSpan(chunk_id=c["chunk_id"], start=c["start"], end=c["end_"], section=c["section"],
-                        language=c["language"]) for c in state.live().store.chunks_of(doc_id) if c["page"] == n]  # fmt: skip
+    chunks = [ChunkSpan(chunk_id=c.chunk_id, start=c.start, end=c.end, section=c.section, language=c.language)
+              for c in index.page_passages(doc_id, n)]  # fmt: skip
     return PageOut(doc_id=doc_id, n=n, text=text, chunks=chunks)
 
 
 @router.get("/health", response_model=HealthOut, summary="Liveness and index facts")
 def health(request: Request) -> HealthOut:
     state = _state(request)
-    m = state.live().manifest
-    return HealthOut(status="ok", documents=m["counts"]["documents"], chunks=m["counts"]["chunks"], model=m["model"],
-                     dimension=m["dimension"], dense_index=m["dense"]["kind"], built_at=m["built_at"],
-                     generation=m["generation"], writes_enabled=bool(state.settings.api_key))  # fmt: skip
+    i = state.live().info()
+    return HealthOut(status="ok", documents=i.documents, chunks=i.passages, model=i.model, dimension=i.dimension,
+                     dense_index=i.dense, built_at=i.built_at, generation=i.generation, backend=i.backend,
+                     writes_enabled=bool(state.settings.api_key))  # fmt: skip
 
 
 _SAFE_EXT = re.compile(r"\.(pdf|html?|xhtml|txt|text|md|markdown|jsonl|ndjson)$", re.IGNORECASE)
@@ -209,10 +211,10 @@ files = APIRouter()
 
 @files.get("/files/{doc_id}", include_in_schema=False)
 def stored_file(request: Request, doc_id: str) -> FileResponse:
-    state = _state(request)
-    doc = _document(state, doc_id)
-    if not doc["stored_file"]:
+    index = _state(request).live()
+    _document(index, doc_id)
+    path = index.stored_file(doc_id)
+    if path is None:
         raise NotFoundError(f"no stored file for {doc_id[:100]!r}", field="doc_id")
-    path = state.live().path / "files" / doc["stored_file"]
     return FileResponse(path, media_type="application/pdf", filename=f"{slugify(doc_id)}.pdf",
                         content_disposition_type="inline")  # fmt: skip

@@ -171,6 +171,7 @@ class HealthOut(BaseModel):
     dense_index: str
     built_at: str
     generation: str
+    backend: str = Field(description="the index backend: local (SQLite + FAISS + tantivy) or qdrant")
     writes_enabled: bool
 
 

@@ -14,9 +14,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from kb import generations
+from kb.backend import IndexBackend, IndexReader, backend_for
 from kb.embedding import Embedder
-from kb.engine import Index, load, search
+from kb.engine import search
 from kb.errors import AuthError
 from kb.settings import Settings
 
@@ -28,17 +28,19 @@ WARM_UP_QUERIES = ("Quelle est l'ambition de la stratégie ?", "What does the st
 class State:
     settings: Settings
     embedder: Embedder
-    index: Index
+    backend: IndexBackend
+    index: IndexReader
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _reload_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder) -> State:
-        return cls(settings, embedder, load(settings.index_dir, embedder, settings.threads))
+        backend = backend_for(settings)
+        return cls(settings, embedder, backend, backend.open(embedder))
 
-    def live(self) -> Index:
+    def live(self) -> IndexReader:
         """The live generation, loaded first if another process (or a write) published a newer one."""
-        name = generations.current_name(self.settings.index_dir)
+        name = self.backend.current()
         if name and name != self.index.generation:
             with self._reload_lock:
                 if name != self.index.generation:
@@ -47,7 +49,7 @@ class State:
 
     def reload(self) -> None:
         """Load the new live generation; searches already running finish on the old one."""
-        self.index = load(self.settings.index_dir, self.embedder, self.settings.threads)
+        self.index = self.backend.open(self.embedder)
 
     def warm_up(self) -> float:
         """Run a search in each language once, highlights included, so the first user does not pay for

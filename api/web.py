@@ -15,8 +15,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from api.links import links
 from api.state import State
-from kb.engine import Index, search
+from kb.backend import IndexReader, Passage
+from kb.engine import search
 from kb.errors import KBError, NotFoundError
 from kb.types import Filters, Hit
 
@@ -68,23 +70,27 @@ def segments(text: str, marks: list[tuple[int, int, str]]) -> list[tuple[str, st
 def _hit_view(hit: Hit) -> dict[str, Any]:
     marks = [(h.start, h.end, h.kind) for h in hit.highlights]
     c = hit.citation
-    return {"hit": hit, "c": c, "segments": segments(hit.text, marks), "links": c.links(hit.quote())}
+    return {"hit": hit, "c": c, "segments": segments(hit.text, marks), "links": links(c, hit.quote()),
+            "also": [(o, links(o)) for o in hit.also_in]}  # fmt: skip
 
 
 MAX_DOC_OPTIONS = 300
 _OPTIONS: dict[str, list[dict[str, Any]]] = {}
 
 
-def _doc_options(index: Index, selected: str) -> list[dict[str, Any]]:
+def _doc_options(index: IndexReader, selected: str) -> list[dict[str, Any]]:
     """The document filter's choices: the first MAX_DOC_OPTIONS titles (sorted once per generation) and the
     selected one; a page listing 100,000 documents would cost more than the search."""
     if index.generation not in _OPTIONS:
         _OPTIONS.clear()
-        docs = sorted(index.table.docs.values(), key=lambda d: d["title"].lower())
-        _OPTIONS[index.generation] = docs[:MAX_DOC_OPTIONS]
+        docs = (
+            index.documents(0, MAX_DOC_OPTIONS) if index.document_count() > 10 * MAX_DOC_OPTIONS else index.documents()
+        )
+        _OPTIONS[index.generation] = sorted(docs, key=lambda d: d["title"].lower())[:MAX_DOC_OPTIONS]
     options = _OPTIONS[index.generation]
-    if selected and selected in index.table.docs and all(d["doc_id"] != selected for d in options):
-        options = [index.table.docs[selected], *options]
+    doc = index.document(selected) if selected else None
+    if doc is not None and all(d["doc_id"] != selected for d in options):
+        options = [doc, *options]
     return options
 
 
@@ -135,11 +141,11 @@ def search_page(
 def document_page(request: Request, doc_id: str, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
     state: State = request.app.state.kb
     index = state.live()
-    doc = index.table.docs.get(doc_id)
-    text = index.store.page(doc_id, page) if doc else None
+    doc = index.document(doc_id)
+    text = index.page(doc_id, page) if doc else None
     if doc is None or text is None:
         raise NotFoundError(f"no document {doc_id[:100]!r} page {page}", field="doc_id")
-    chunks = [c for c in index.store.chunks_of(doc_id) if c["page"] == page]
+    chunks = index.page_passages(doc_id, page)
     n_pages = doc["n_pages"]
     ui = _ui(request)
     ctx = {"request": request, "t": TEXT[ui], "ui": ui, "doc": doc, "page": page, "n_pages": n_pages,
@@ -147,16 +153,17 @@ def document_page(request: Request, doc_id: str, page: Annotated[int, Query(ge=1
     return templates.TemplateResponse(request, "document.html", ctx)
 
 
-def _blocks(text: str, chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _blocks(text: str, chunks: list[Passage]) -> list[dict[str, Any]]:
     """The page as a sequence of passages (each anchored #c<seq>) and the text between them."""
-    out, pos = [], 0
-    for c in sorted(chunks, key=lambda c: c["start"]):
-        start = max(c["start"], pos)
+    out: list[dict[str, Any]] = []
+    pos = 0
+    for c in sorted(chunks, key=lambda c: c.start):
+        start = max(c.start, pos)
         if start > pos:
             out.append({"id": None, "text": text[pos:start]})
-        if c["end_"] > start:
-            out.append({"id": f"c{c['seq']}", "text": text[start : c["end_"]], "section": c["section"]})
-        pos = max(pos, c["end_"])
+        if c.end > start:
+            out.append({"id": f"c{c.seq}", "text": text[start : c.end], "section": c.section})
+        pos = max(pos, c.end)
     if pos < len(text):
         out.append({"id": None, "text": text[pos:]})
     return out

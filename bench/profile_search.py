@@ -27,9 +27,10 @@ from scale import machine, real_queries
 
 from kb import highlight
 from kb.embedding import Embedder, load_embedder
-from kb.engine import Index, load, search
+from kb.engine import load, search
 from kb.highlight import highlight_hits
 from kb.langid import query_language
+from kb.local import LocalIndex
 from kb.retrieval import Query
 from kb.settings import Settings, resolve
 
@@ -48,7 +49,7 @@ def cost(items: list, fn: Callable) -> dict[str, float]:  # type: ignore[type-ar
             "wall_ms": round(statistics.fmean(walls), 2), "wall_p50_ms": round(q[49], 2), "wall_p99_ms": round(q[98], 2)}  # fmt: skip
 
 
-def page_request(settings: Settings, emb: Embedder, index: Index) -> Callable[[str], None]:
+def page_request(settings: Settings, emb: Embedder, index: LocalIndex) -> Callable[[str], None]:
     """The web page with a query, through the app in this process (routing, search, template), no socket."""
     from fastapi.testclient import TestClient
 
@@ -81,7 +82,7 @@ def main() -> None:
 
     def keyword(i: int) -> None:
         for lang in ("fr", "en"):
-            index.keyword.search_groups(parsed[i].groups(lang), 100, lang, None)
+            index.keyword_index.search_groups(parsed[i].groups(lang), 100, lang, None)
 
     def marks(i: int, semantic: bool) -> None:
         hits = results[i].hits
@@ -97,7 +98,7 @@ def main() -> None:
     stages = {
         "query language (langdetect)": cost(qs, query_language),
         "query embedding (model run)": cost(qs, lambda q: emb.encode_queries([q])),
-        "dense search (100 candidates)": cost(work, lambda i: index.dense.search(qvecs[i], 100, None)),
+        "dense search (100 candidates)": cost(work, lambda i: index.dense_index.search(qvecs[i], 100, None)),
         "keyword search (100 candidates per language)": cost(work, keyword),
         "term highlights (10 hits)": cost(work, lambda i: marks(i, False)),
         "best sentences by the model (first 3 hits, when words do not decide)": cost(work, lambda i: marks(i, True)),

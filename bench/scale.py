@@ -226,7 +226,7 @@ def run_size(n: int, args: argparse.Namespace, sents: list[str], real, scale_emb
     disk_mb = sum(p.stat().st_size for p in gen.rglob("*") if p.is_file()) / 2**20
     index = load(index_dir, real, settings.threads)
     queries = real_queries(args.queries)
-    report: dict[str, object] = {"passages": index.dense.size, "dense_kind": index.dense.kind, "build_s": build_s,
+    report: dict[str, object] = {"passages": index.dense_index.size, "dense_kind": index.dense_index.kind, "build_s": build_s,
                                  "disk_mb": round(disk_mb, 1), "queries": len(queries), "modes": {}}  # fmt: skip
     for mode in ("keyword", "semantic", "hybrid"):
         lat = []
@@ -237,7 +237,7 @@ def run_size(n: int, args: argparse.Namespace, sents: list[str], real, scale_emb
         report["modes"][mode] = pct(lat)  # type: ignore[index]
         print(n, mode, report["modes"][mode], flush=True)  # type: ignore[index]
     qvecs = real.encode_queries(queries[:300])
-    report["dense"] = dense_side_by_side(index.dense, qvecs, settings.threads)
+    report["dense"] = dense_side_by_side(index.dense_index, qvecs, settings.threads)
     report["process_peak_rss_mb"] = round(rss_mb(os.getpid())[1], 1)
     print(n, report["dense"], flush=True)
     return report

@@ -7,7 +7,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,36 +15,13 @@ import numpy as np
 
 from kb import generations
 from kb.analysis import analyze_passage
+from kb.backend import Change
 from kb.dense import DenseIndex
 from kb.embedding import Embedder
 from kb.errors import StorageError
 from kb.keyword import KeywordIndex
 from kb.settings import Settings
 from kb.store import Store
-from kb.types import Chunk, Document
-
-
-@dataclass
-class Change:
-    docs: list[Document] = field(default_factory=list)
-    chunks: list[list[Chunk]] = field(default_factory=list)
-    removed: set[str] = field(default_factory=set)
-    sources: dict[str, str | None] = field(default_factory=dict)
-    files: dict[str, Path] = field(default_factory=dict)
-
-    def add(self, doc: Document, chunks: list[Chunk]) -> None:
-        self.docs.append(doc)
-        self.chunks.append(chunks)
-
-    def replace_source(self, key: str, digest: str | None, old_doc_ids: list[str]) -> None:
-        self.sources[key] = digest
-        self.removed.update(old_doc_ids)
-
-    def remove_documents(self, doc_ids: list[str]) -> None:
-        self.removed.update(doc_ids)
-
-    def empty(self) -> bool:
-        return not (self.docs or self.removed or self.sources)
 
 
 def build_generation(settings: Settings, embedder: Embedder, prev: Path | None, change: Change,
@@ -53,8 +30,9 @@ def build_generation(settings: Settings, embedder: Embedder, prev: Path | None, 
     say = progress or (lambda _m: None)
     if prev is not None:
         generations.check_precision(generations.read_manifest(prev), embedder.passage_precision)
-    texts = [c.text for chunks in change.chunks for c in chunks]
-    new_vectors = embedder.encode_passages(texts, progress=bool(texts) and progress is not None)
+    if len(change.vectors) != len(change.docs):
+        change.embed(embedder, progress=progress is not None and bool(change.docs))
+    new_vectors = np.concatenate(change.vectors) if change.vectors else np.zeros((0, embedder.dim), np.float32)
     index_dir = settings.index_dir
     name = generations.next_name(index_dir)
     staging = index_dir / f"{name}.tmp{os.getpid()}"

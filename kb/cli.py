@@ -19,6 +19,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         index_dir=getattr(args, "index", None),
         model=getattr(args, "model", None),
         api_key=getattr(args, "api_key", None),
+        index_backend=getattr(args, "backend", None),
         serve_workers=getattr(args, "workers", None),
     )
 
@@ -50,15 +51,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _store(settings: Settings) -> Any:
-    from kb import generations
-    from kb.store import Store
+def _reader(settings: Settings) -> Any:
+    from kb.backend import open_index
+    from kb.embedding import load_embedder
 
-    return Store(generations.require_current(settings.index_dir) / "kb.sqlite", readonly=True)
+    return open_index(settings, load_embedder(settings))
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    docs = _store(_settings(args)).documents()
+    docs = _reader(_settings(args)).documents()
     if args.json:
         print(json.dumps(docs, ensure_ascii=False, indent=2))
         return 0
@@ -73,24 +74,18 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from kb.errors import NotFoundError
 
-    store = _store(_settings(args))
-    doc = store.document(args.doc_id)
+    index = _reader(_settings(args))
+    doc = index.document(args.doc_id)
     if doc is None:
         raise NotFoundError(f"no document {args.doc_id!r}", field="doc_id")
     print(json.dumps(doc, ensure_ascii=False, indent=2))
-    for n, text in store.pages(args.doc_id):
-        print(f"\n=== page {n} ({len(text)} characters)")
-        for c in (c for c in store.chunks_of(args.doc_id) if c["page"] == n):
-            print(f"--- {c['chunk_id']} [{c['start']}:{c['end_']}] {c['language']} section={c['section']!r}")
-            print(c["text"] if args.full else c["text"][:300] + ("…" if len(c["text"]) > 300 else ""))
+    passages = index.document_passages(args.doc_id)
+    for n, size in index.page_sizes(args.doc_id):
+        print(f"\n=== page {n} ({size} characters)")
+        for c in (c for c in passages if c.page == n):
+            print(f"--- {c.chunk_id} [{c.start}:{c.end}] {c.language} section={c.section!r}")
+            print(c.text if args.full else c.text[:300] + ("…" if len(c.text) > 300 else ""))
     return 0
-
-
-def _open_index(settings: Settings) -> Any:
-    from kb.embedding import load_embedder
-    from kb.engine import load
-
-    return load(settings.index_dir, load_embedder(settings), settings.threads)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -98,7 +93,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from kb.types import Filters
 
     settings = _settings(args)
-    index = _open_index(settings)
+    index = _reader(settings)
     filters = Filters(args.lang, args.doc, args.source, args.date_from, args.date_to)
     opts = dict(k=args.k, mode=args.mode, filters=filters, highlight=args.highlight, explain=args.explain,
                 max_chars=settings.limits.max_query_chars, max_k=settings.limits.max_k)  # fmt: skip
@@ -209,6 +204,9 @@ def parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
         sp.add_argument("--index", help="index folder (default: index/ or KB_INDEX)")
         sp.add_argument("--model", help="sentence-transformers model name or folder (default: KB_MODEL or e5-small)")
+        sp.add_argument(
+            "--backend", choices=["local", "qdrant"], help="index backend (default: KB_BACKEND_INDEX or local)"
+        )
         sp.set_defaults(func=func)
         return sp
 

@@ -11,10 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kb import generations
+from kb.backend import IndexReader, backend_for
 from kb.embedding import load_embedder
-from kb.engine import Index, load, search
-from kb.errors import InputError
+from kb.engine import search
+from kb.errors import InputError, KBIndexError
 from kb.hashing import file_hash
 from kb.ingest import Source, ingest
 from kb.settings import Settings
@@ -58,7 +58,7 @@ def hit(ranked: list[str], rel: dict[str, int], k: int = 1) -> float:
     return 1.0 if any(rel.get(d, 0) > 0 for d in ranked[:k]) else 0.0
 
 
-def _documents(index: Index, query: str, mode: str) -> list[str]:
+def _documents(index: IndexReader, query: str, mode: str) -> list[str]:
     """Documents in the order of their best passage (the first DEPTH)."""
     result = search(index, query, k=DEPTH, mode=mode, highlight="none", max_k=DEPTH, max_chars=100_000)
     seen: dict[str, None] = {}
@@ -79,31 +79,31 @@ def _index_for(folder: Path, corpus: Path, settings: Settings, index_dir: Path |
     digest = file_hash(corpus)
     if index_dir is None:
         variant = "" if settings.passage_precision == "fp32" else f"|{settings.passage_precision}"
+        variant += "" if settings.index_backend == "local" else f"|{settings.index_backend}"
         tag = hashlib.sha1(f"{settings.model}|{corpus.resolve()}{variant}".encode()).hexdigest()[:10]
         index_dir = settings.cache_dir / "eval" / f"{dataset_name(folder)}-{tag}"
-    settings = replace(settings, index_dir=index_dir)
+    settings = replace(settings, index_dir=index_dir, qdrant_collection=f"eval-{index_dir.name}")
     t0 = time.perf_counter()
     source = Source(corpus, f"beir:{corpus.resolve()}", corpus.name)
-    gen = generations.current(index_dir)
-    manifest = generations.read_manifest(gen) if gen is not None else {}
-    if (
-        gen is None
-        or manifest.get("model") != settings.model
-        or manifest.get("passage_precision", "fp32") != settings.passage_precision
-        or not _same(gen, source.key, digest)
-    ):
+    if not _reusable(settings, source.key, digest):
         ingest([], settings, load_embedder(settings), sources=[source], progress=progress)
     return settings, time.perf_counter() - t0
 
 
-def _same(gen: Path, key: str, digest: str) -> bool:
-    from kb.store import Store
-
-    store = Store(gen / "kb.sqlite", readonly=True)
+def _reusable(settings: Settings, key: str, digest: str) -> bool:
+    """An index of this corpus, model and passage precision already there."""
+    backend = backend_for(settings)
+    if not backend.exists():
+        return False
     try:
-        return store.sources().get(key) == digest
+        index = backend.open(load_embedder(settings))
+    except KBIndexError:
+        return False
+    try:
+        info = index.info()
+        return info.passage_precision == settings.passage_precision and index.sources().get(key) == digest
     finally:
-        store.close()
+        index.close()
 
 
 def evaluate(folder: Path, settings: Settings, queries: Path | None = None, modes: list[str] | None = None,
@@ -118,10 +118,11 @@ def evaluate(folder: Path, settings: Settings, queries: Path | None = None, mode
         qs = [q for q in qs if q.get("split") == split]
     qs = qs[:limit] if limit else qs
     settings, build_s = _index_for(folder, corpus, settings, index_dir, say)
-    index = load(settings.index_dir, load_embedder(settings), settings.threads)
+    index = backend_for(settings).open(load_embedder(settings))
     groups = _groups(index, qs, qrels)
     report: dict[str, Any] = {"dataset": dataset_name(folder), "corpus": str(corpus), "queries": len(qs),
-                              "split": split, "passages": index.dense.size, "model": settings.model,
+                              "split": split, "passages": index.info().passages, "model": settings.model,
+                              "backend": settings.index_backend,
                               "index_build_s": round(build_s, 1), "modes": {}}  # fmt: skip
     for mode in modes or ["keyword", "semantic", "hybrid"]:
         t0 = time.perf_counter()
@@ -136,11 +137,11 @@ def evaluate(folder: Path, settings: Settings, queries: Path | None = None, mode
     return report
 
 
-def _groups(index: Index, qs: list[dict[str, Any]], qrels: dict[str, dict[str, int]]) -> dict[str, str]:
+def _groups(index: IndexReader, qs: list[dict[str, Any]], qrels: dict[str, dict[str, int]]) -> dict[str, str]:
     """Each query's "query language→answer language" (its ``lang`` field or detected; its relevant passages')."""
     from kb.langid import query_language
 
-    docs = index.table.docs
+    langs: dict[str, str] = {}
     out = {}
     for q in qs:
         qid = str(q["_id"])
@@ -148,7 +149,11 @@ def _groups(index: Index, qs: list[dict[str, Any]], qrels: dict[str, dict[str, i
         if not qlang:
             probs = query_language(q["text"])
             qlang = max(probs, key=lambda k: probs[k]) if probs else "und"
-        answer = sorted({docs[d]["language"] for d, r in qrels[qid].items() if r > 0 and d in docs}) or ["?"]
+        for d in qrels[qid]:
+            if d not in langs:
+                doc = index.document(d)
+                langs[d] = doc["language"] if doc else ""
+        answer = sorted({langs[d] for d, r in qrels[qid].items() if r > 0 and langs[d]}) or ["?"]
         out[qid] = f"{qlang}→{'+'.join(answer)}"
     return out
 

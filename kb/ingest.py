@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb import generations
-from kb.builder import Change, build_generation
+from kb.backend import Change, IndexBackend, IndexReader, backend_for
 from kb.chunking import chunk
 from kb.embedding import Embedder
 from kb.errors import DocumentError, InputError, LimitError, NotFoundError
@@ -25,7 +24,6 @@ from kb.langid import detect, passage_language
 from kb.loaders import Parsed
 from kb.sandbox import parse_files
 from kb.settings import Settings
-from kb.store import Store
 from kb.textutil import slugify
 from kb.types import Chunk, Document, FileOutcome, IngestReport
 
@@ -98,10 +96,9 @@ def ingest(
         sources, roots, outcomes = discover(paths)
     else:
         roots, outcomes = [], []
-    with generations.writer_lock(settings.index_dir):
-        generations.clean(settings.index_dir)
-        gen = generations.current(settings.index_dir)
-        store = Store(gen / "kb.sqlite", readonly=True) if gen else None
+    backend = backend_for(settings)
+    with backend.writing():
+        store = backend.open(embedder) if backend.exists() else None
         known = store.sources() if store else {}
         change = Change()
         todo = _changed_sources(sources, known, settings, outcomes, say)
@@ -109,16 +106,17 @@ def ingest(
         if not keep_deleted:
             _deletions(roots, sources, known, store, change, outcomes)
         report = IngestReport(outcomes=outcomes)
+        if store:
+            store.close()
         if change.empty():
             say("nothing changed; index left as it is")
         else:
             say(f"embedding {sum(len(c) for c in change.chunks)} passages with {embedder.name}")
-            gen = build_generation(settings, embedder, gen, change, progress=say)
+            change.embed(embedder, progress=progress is not None)
+            backend.apply(change, embedder, progress=say)
             report.changed = True
-        if store:
-            store.close()
-        if gen:
-            _summarise(report, gen)
+        if backend.exists():
+            _summarise(report, backend, embedder)
         return report
 
 
@@ -140,7 +138,7 @@ def _changed_sources(sources: list[Source], known: dict[str, str], settings: Set
     return todo
 
 
-def _parse_all(todo: list[tuple[Source, str]], settings: Settings, store: Store | None, known: dict[str, str],
+def _parse_all(todo: list[tuple[Source, str]], settings: Settings, store: IndexReader | None, known: dict[str, str],
                change: Change, outcomes: list[FileOutcome], say: Progress) -> None:  # fmt: skip
     taken: dict[str, str] = {}
     jobs = [(src.name, src.path) for src, _ in todo]
@@ -167,7 +165,7 @@ def _parse_all(todo: list[tuple[Source, str]], settings: Settings, store: Store 
             say(f"    {w}")
 
 
-def _prepare(src: Source, digest: str, parsed: Parsed, store: Store | None,
+def _prepare(src: Source, digest: str, parsed: Parsed, store: IndexReader | None,
              taken: dict[str, str]) -> tuple[list[Document], list[str]]:  # fmt: skip
     """Give the parsed documents their ids and metadata; drop ids that belong to another source."""
     docs, warnings = [], list(parsed.warnings)
@@ -199,7 +197,7 @@ def _prepare(src: Source, digest: str, parsed: Parsed, store: Store | None,
     return docs, warnings
 
 
-def _owner(store: Store | None, doc_id: str) -> str | None:
+def _owner(store: IndexReader | None, doc_id: str) -> str | None:
     row = store.document(doc_id) if store else None
     return str(row["source_key"]) if row else None
 
@@ -222,7 +220,7 @@ def _chunk_doc(doc: Document, settings: Settings) -> list[Chunk]:
     return chunks
 
 
-def _deletions(roots: list[str], sources: list[Source], known: dict[str, str], store: Store | None,
+def _deletions(roots: list[str], sources: list[Source], known: dict[str, str], store: IndexReader | None,
                change: Change, outcomes: list[FileOutcome]) -> None:  # fmt: skip
     present = {s.key for s in sources}
     for key in known:
@@ -232,21 +230,19 @@ def _deletions(roots: list[str], sources: list[Source], known: dict[str, str], s
             outcomes.append(FileOutcome(key, "deleted", doc_ids))
 
 
-def _summarise(report: IngestReport, gen: Path) -> None:
-    store = Store(gen / "kb.sqlite", readonly=True)
-    report.documents = store.count("documents")
-    report.chunks = store.count("chunks")
-    report.pages = store.count("pages")
-    report.languages = store.languages()
-    report.generation = gen.name
-    store.close()
+def _summarise(report: IngestReport, backend: IndexBackend, embedder: Embedder) -> None:
+    index = backend.open(embedder)
+    info = index.info()
+    index.close()
+    report.documents, report.chunks, report.pages = info.documents, info.passages, info.pages
+    report.languages, report.generation = info.languages, info.generation
 
 
 def remove(doc_ids: list[str], settings: Settings, embedder: Embedder) -> IngestReport:
     """Remove documents by id (and forget their source, so that re-adding the same file works)."""
-    with generations.writer_lock(settings.index_dir):
-        gen = generations.require_current(settings.index_dir)
-        store = Store(gen / "kb.sqlite", readonly=True)
+    backend = backend_for(settings)
+    with backend.writing():
+        store = backend.open(embedder)
         rows = [store.document(d) for d in doc_ids]
         store.close()
         missing = [d for d, r in zip(doc_ids, rows, strict=True) if r is None]
@@ -257,7 +253,7 @@ def remove(doc_ids: list[str], settings: Settings, embedder: Embedder) -> Ingest
         for row in rows:
             assert row is not None
             change.sources[row["source_key"]] = None
-        gen = build_generation(settings, embedder, gen, change)
+        backend.apply(change, embedder)
         report = IngestReport(outcomes=[FileOutcome(d, "deleted", [d]) for d in doc_ids], changed=True)
-        _summarise(report, gen)
+        _summarise(report, backend, embedder)
         return report

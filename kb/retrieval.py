@@ -9,18 +9,16 @@ passages through its translations and its names, numbers and cognates. Hybrid fu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kb.analysis import LANGS, query_words, words
+from kb.backend import IndexReader
 from kb.calibration import Calibration, calibrate
 from kb.fusion import WEIGHT, Candidate, fuse, soften
 from kb.langid import query_language
 from kb.lexicon import Group, query_groups
-
-if TYPE_CHECKING:
-    from kb.engine import Index
+from kb.types import Filters
 
 OTHER = "other"  # passages in neither French nor English
 
@@ -53,27 +51,21 @@ class Ranking:
     calibration: Calibration = field(default_factory=lambda: Calibration({}, None))
 
 
-def rank(index: Index, query: Query, mode: str, n: int, mask: np.ndarray | None, lang: str | None,
-         doc_ids: list[str] | None) -> Ranking:  # fmt: skip
-    """Candidates best first with their evidence; ``mask``/``lang``/``doc_ids`` are the filters."""
-    codes = index.table.lang_codes
+def rank(index: IndexReader, query: Query, mode: str, n: int, filters: Filters) -> Ranking:
+    """Candidates best first with their evidence, within ``filters``."""
     cands: dict[int, Candidate] = {}
-
-    def cand(v: int) -> Candidate:
-        if v not in cands:
-            cands[v] = Candidate(v, codes[index.table.chunk_lang[v]])
-        return cands[v]
-
     cal = Calibration({}, None)
     if mode != "keyword" and query.vector is not None:
         cal = calibrate(index.background, query.vector)
-        scores, vids = index.dense.search(query.vector, n, mask)
-        for v, s in zip(vids.tolist(), scores.tolist(), strict=True):
-            cand(v).dense = s
+        for v, s in index.dense(query.vector, n, filters):
+            cands[v] = Candidate(v, "", dense=s)
     if mode != "semantic":
-        for lg, exclude in _keyword_languages(codes, lang):
-            for s, v in index.keyword.search_groups(query.groups(lg), n, lg if lg in LANGS else None, doc_ids, exclude):
-                cand(v).keyword = s
+        for lg, exclude in _keyword_languages(index.passage_languages(), filters.language):
+            lang = lg if lg in LANGS or lg == filters.language else None
+            for v, s in index.keyword(query.groups(lg), n, lang, exclude, filters):
+                cands.setdefault(v, Candidate(v, "")).keyword = s
+    for c, lang in zip(cands.values(), index.languages(list(cands)), strict=True):
+        c.language = lang
     if mode == "keyword":
         return Ranking(sorted(cands.values(), key=lambda c: -c.keyword), 1.0)
     _complete(index, query.vector, cands, cal)
@@ -93,11 +85,11 @@ def _keyword_languages(codes: list[str], lang: str | None) -> list[tuple[str, li
     return out
 
 
-def _complete(index: Index, qvec: np.ndarray | None, cands: dict[int, Candidate], cal: Calibration) -> None:
+def _complete(index: IndexReader, qvec: np.ndarray | None, cands: dict[int, Candidate], cal: Calibration) -> None:
     """Cosines for keyword-only candidates, and every candidate's language offset."""
     missing = [c.vid for c in cands.values() if c.dense is None]
     if missing and qvec is not None:
-        for v, s in zip(missing, (index.dense.vectors[missing] @ qvec).tolist(), strict=True):
+        for v, s in zip(missing, index.cosines(qvec, missing), strict=True):
             cands[v].dense = s
     for c in cands.values():
         c.offset = cal.offset(c.language)

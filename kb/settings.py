@@ -51,6 +51,12 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     workers: int = 2  # parser processes during ingest
     serve_workers: int = 1  # `kb serve` processes sharing the index's memory-mapped files
+    index_backend: str = "local"  # local (SQLite + FAISS + tantivy) or qdrant
+    qdrant_url: str | None = None  # a Qdrant server or cluster; None: Qdrant Edge in process, under index_dir
+    qdrant_api_key: str | None = None
+    qdrant_collection: str = "kb"
+    qdrant_shards: int = 1
+    qdrant_replicas: int = 1
 
     def to_json(self) -> str:
         """For the processes of `kb serve --workers N`: the settings resolved once, at the edge."""
@@ -81,6 +87,12 @@ _ENV = {
     "KB_API_KEY": ("api_key", str),
     "KB_WORKERS": ("workers", int),
     "KB_SERVE_WORKERS": ("serve_workers", int),
+    "KB_BACKEND_INDEX": ("index_backend", str),
+    "KB_QDRANT_URL": ("qdrant_url", str),
+    "KB_QDRANT_API_KEY": ("qdrant_api_key", str),
+    "KB_QDRANT_COLLECTION": ("qdrant_collection", str),
+    "KB_QDRANT_SHARDS": ("qdrant_shards", int),
+    "KB_QDRANT_REPLICAS": ("qdrant_replicas", int),
 }
 _LIMIT_ENV = {
     "KB_PARSE_TIMEOUT": ("parse_timeout_s", float),

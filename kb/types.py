@@ -86,30 +86,10 @@ class Citation:
             parts.append(self.source_url)
         return ", ".join(parts)
 
-    def links(self, quote: str = "") -> dict[str, str]:
-        """Where to read the passage: its page in context here, and the source at that place.
-
-        ``source`` is the stored PDF at ``#page=N`` when there is one, else the source URL, with a text
-        fragment (``#:~:text=``) of ``quote`` so that browsers that support it scroll to the passage.
-        """
-        from urllib.parse import quote as q
-
-        page = self.page or 1
-        seq = self.chunk_id.rsplit("#", 1)[-1]
-        context = f"/documents/{q(self.doc_id, safe='')}?page={page}#c{seq}"
-        if self.has_file:
-            source = f"/files/{q(self.doc_id, safe='')}#page={page}"
-        elif self.source_url:
-            words = " ".join(quote.split()[:8])
-            source = self.source_url + (f"#:~:text={q(words, safe='')}" if words else "")
-        else:
-            source = context
-        return {"context": context, "source": source}
-
-    def to_dict(self, quote: str = "") -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("has_file")
-        return {**d, "reference": self.reference, "links": self.links(quote)}
+        return {**d, "reference": self.reference}
 
 
 @dataclass
@@ -176,12 +156,12 @@ class Hit:
             "chunk_id": self.chunk_id,
             "text": self.text,
             "highlights": [asdict(h) for h in self.highlights],
-            "citation": self.citation.to_dict(self.quote()),
+            "citation": self.citation.to_dict(),
             "also_in": [c.to_dict() for c in self.also_in],
         } | ({"explain": self.explain.to_dict()} if self.explain else {})
 
 
-@dataclass
+@dataclass(frozen=True)
 class Filters:
     language: str | None = None
     doc_id: str | None = None

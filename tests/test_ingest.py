@@ -35,7 +35,7 @@ def test_shipped_corpus_ingested_with_metadata(corpus_index: Index) -> None:
     assert docs["france-biolead-launch"]["language"] == "en"
     langs = corpus_index.store.languages()
     assert langs.get("fr", 0) >= 3 and langs.get("en", 0) >= 3
-    assert assert_spans_exact(corpus_index.store) == corpus_index.dense.size
+    assert assert_spans_exact(corpus_index.store) == corpus_index.info().passages
     m = corpus_index.manifest
     assert m["model"] == "intfloat/multilingual-e5-small" and m["dimension"] == 384
     assert m["chunker"]["max_words"] == 300 and len(m["corpus_hash"]) == 64
@@ -138,13 +138,16 @@ def test_hnsw_above_exact_max_grows_without_rebuild(
     settings = replace(base_settings, index_dir=tmp_path / "index", exact_max=5)
     ingest([docs], settings, embedder)
     index = load(settings.index_dir, embedder)
-    assert index.dense.kind == "hnsw" and index.manifest["dense"]["kind"] == "hnsw"
+    assert index.dense_index.kind == "hnsw" and index.info().dense == "hnsw"
     (docs / "extra.txt").write_text("Vaccins à ARN\n\nUne nouvelle usine de vaccins à ARN messager ouvre près de Lyon.")
     ingest([docs], settings, embedder)  # adds only: the graph is extended, not rebuilt
     index = load(settings.index_dir, embedder)
-    assert index.dense.kind == "hnsw" and index.dense.index.ntotal == index.dense.size == index.store.count("chunks")
+    assert (
+        index.dense_index.kind == "hnsw"
+        and index.dense_index.index.ntotal == index.dense_index.size == index.store.count("chunks")
+    )
     assert search(index, "usine de vaccins à ARN près de Lyon", k=1).hits[0].doc_id == "extra"
     (docs / "extra.txt").unlink()
     ingest([docs], settings, embedder)  # a deletion rebuilds the graph over the remaining rows
     index = load(settings.index_dir, embedder)
-    assert index.dense.index.ntotal == index.dense.size and "extra" not in index.table.docs
+    assert index.dense_index.index.ntotal == index.dense_index.size and index.document("extra") is None

@@ -46,7 +46,7 @@ def test_sigkill_midway_keeps_previous_index(tmp_path: Path, embedder: Embedder)
         proc.wait()
         assert snapshot(index) == before
         idx = load(index, embedder)
-        assert idx.dense.size == before[1]["chunks"] == np.load(idx.path / "vectors.npy").shape[0]
+        assert idx.info().passages == before[1]["chunks"] == np.load(idx.path / "vectors.npy").shape[0]
         assert search(idx, "stock de sécurité", k=1).hits[0].doc_id == "penuries"
     done = run_kb("ingest", str(docs), "--index", str(index))
     assert done.returncode == 0, done.stderr[-2000:]

@@ -87,7 +87,7 @@ def test_modes_return_cited_passages(bilingual_index: Index, mode: str) -> None:
     r = search(bilingual_index, "stock de sécurité des médicaments", mode=mode, k=3)
     assert r.mode == mode and r.hits
     for h in r.hits:
-        page = bilingual_index.store.page(h.doc_id, h.citation.page or 1)
+        page = bilingual_index.page(h.doc_id, h.citation.page or 1)
         assert page is not None and page[h.citation.start : h.citation.end] == h.text
     assert r.hits[0].doc_id == "penuries"
 
@@ -163,7 +163,7 @@ def test_added_then_removed_document(base_settings: Settings, embedder: Embedder
     report = ingest([docs], settings, embedder)
     assert report.count("deleted") == 1
     index = load(settings.index_dir, embedder)
-    assert "saumons" not in index.table.docs
+    assert index.document("saumons") is None
     assert all(h.doc_id != "saumons" for h in search(index, q, k=10).hits)
 
 
