@@ -26,16 +26,17 @@ from pathlib import Path
 import numpy as np
 from load import rss_mb
 
-from kb import generations
-from kb.builder import Change, build_generation
+from kb.backend import Change, backend_for
 from kb.chunking import chunk
 from kb.dense import DenseIndex
 from kb.embedding import load_embedder
-from kb.engine import load, search
-from kb.ingest import Source, ingest
+from kb.engine import search
+from kb.ingest import Source, ingest, remove
+from kb.local import LocalIndex
+from kb.qdrant import QdrantIndex
 from kb.settings import resolve
 from kb.textutil import sentence_spans
-from kb.types import Document, Page
+from kb.types import Document, Filters, Page
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPORA = [
@@ -122,7 +123,7 @@ def make_corpus(path: Path, n: int, sents: list[str]) -> None:
 
 
 def direct_build(settings, n: int, sents: list[str], embedder) -> None:  # type: ignore[no-untyped-def]
-    """The documents made in memory, tagged French, then the real builder (see the module docstring)."""
+    """The documents made in memory, tagged French, then the backend's real writer (see the module docstring)."""
     change = Change()
     for pid, text in passages(n, sents):
         doc = Document(pid, "", [Page(1, text)], "jsonl", language="fr", source_key="bench:direct",
@@ -132,7 +133,7 @@ def direct_build(settings, n: int, sents: list[str], embedder) -> None:  # type:
             c.language = "fr"
         change.add(doc, chunks)
     change.replace_source("bench:direct", f"{n}", [])
-    build_generation(settings, embedder, None, change, progress=lambda m: print(n, m, flush=True))
+    backend_for(settings).apply(change, embedder, progress=lambda m: print(n, m, flush=True))
 
 
 NOTE = (
@@ -204,16 +205,17 @@ def ef_point(hnsw: DenseIndex, qvecs: np.ndarray, truth: list[set[int]], ef: int
 
 
 def run_size(n: int, args: argparse.Namespace, sents: list[str], real, scale_emb: ScaleEmbedder) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    settings = resolve(os.environ)
-    work = Path(args.workdir) / f"scale-{n}"
+    settings = replace(resolve(os.environ), index_backend=args.backend)
+    work = Path(args.workdir) / (f"scale-{n}" + ("" if args.backend == "local" else f"-{args.backend}"))
     index_dir = work / "index"
     corpus = work / "corpus.jsonl"
     work.mkdir(parents=True, exist_ok=True)
+    big = replace(settings.limits, max_text_chars=10**10, parse_memory_mb=16_000, parse_timeout_s=3600)
+    here = replace(settings, index_dir=index_dir, limits=big)  # one JSONL file holds the whole corpus
+    backend = backend_for(here)
     build_s = None
-    if generations.current(index_dir) is None:
+    if not backend.exists():
         t0 = time.perf_counter()
-        big = replace(settings.limits, max_text_chars=10**10, parse_memory_mb=16_000, parse_timeout_s=3600)
-        here = replace(settings, index_dir=index_dir, limits=big)  # one JSONL file holds the whole corpus
         if n >= args.direct_from:
             direct_build(here, n, sents, scale_emb)
         else:
@@ -221,13 +223,12 @@ def run_size(n: int, args: argparse.Namespace, sents: list[str], real, scale_emb
             t0 = time.perf_counter()
             ingest([], here, scale_emb, sources=[Source(corpus, f"bench:{corpus}", corpus.name)])  # type: ignore[arg-type]
         build_s = round(time.perf_counter() - t0, 1)
-    gen = generations.current(index_dir)
-    assert gen is not None
-    disk_mb = sum(p.stat().st_size for p in gen.rglob("*") if p.is_file()) / 2**20
-    index = load(index_dir, real, settings.threads)
+    disk_mb = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file()) / 2**20
+    index = backend.open(real)
+    info = index.info()
     queries = real_queries(args.queries)
-    report: dict[str, object] = {"passages": index.dense_index.size, "dense_kind": index.dense_index.kind, "build_s": build_s,
-                                 "disk_mb": round(disk_mb, 1), "queries": len(queries), "modes": {}}  # fmt: skip
+    report: dict[str, object] = {"backend": args.backend, "passages": info.passages, "dense_kind": info.dense,
+                                 "build_s": build_s, "disk_mb": round(disk_mb, 1), "queries": len(queries), "modes": {}}  # fmt: skip
     for mode in ("keyword", "semantic", "hybrid"):
         lat = []
         for q in queries:
@@ -236,11 +237,45 @@ def run_size(n: int, args: argparse.Namespace, sents: list[str], real, scale_emb
             lat.append((time.perf_counter() - t0) * 1000)
         report["modes"][mode] = pct(lat)  # type: ignore[index]
         print(n, mode, report["modes"][mode], flush=True)  # type: ignore[index]
-    qvecs = real.encode_queries(queries[:300])
-    report["dense"] = dense_side_by_side(index.dense_index, qvecs, settings.threads)
+    qvecs = real.encode_queries(queries[: args.recall_queries])
+    if isinstance(index, LocalIndex):
+        report["dense"] = dense_side_by_side(index.dense_index, qvecs, settings.threads)
+    elif isinstance(index, QdrantIndex):
+        report["dense"] = qdrant_recall(index, qvecs)
     report["process_peak_rss_mb"] = round(rss_mb(os.getpid())[1], 1)
     print(n, report["dense"], flush=True)
+    if args.writes:
+        report["writes"] = write_costs(here, scale_emb, n, work)
+        print(n, report["writes"], flush=True)
     return report
+
+
+def qdrant_recall(index: QdrantIndex, qvecs: np.ndarray) -> dict[str, object]:
+    """Recall@10 of Qdrant's HNSW (kb's efSearch) against Qdrant's own exact search, with both latencies."""
+    cond = index._cond(Filters())
+    lat, exact_lat, rec = [], [], []
+    for q in qvecs:
+        t0 = time.perf_counter()
+        got = {i for i, _ in index.dense(q, 10, Filters())}
+        t1 = time.perf_counter()
+        truth = {int(i) for i, _, _ in index.store.nearest("dense", q.tolist(), 10, cond, [], exact=True)}
+        exact_lat.append((time.perf_counter() - t1) * 1000)
+        lat.append((t1 - t0) * 1000)
+        rec.append(len(truth & got) / 10)
+    return {"hnsw": {**pct(lat), "recall@10": round(float(np.mean(rec)), 4)}, "exact": pct(exact_lat)}
+
+
+def write_costs(settings, embedder, n: int, work: Path) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Delete one document, then add one, each timed on this backend (the index keeps the new one)."""
+    victim = next(d["doc_id"] for d in backend_for(settings).open(embedder).documents(n // 2, 1))
+    t0 = time.perf_counter()
+    remove([victim], settings, embedder)
+    deleted = time.perf_counter() - t0
+    extra = work / "added.txt"
+    extra.write_text("Plateforme de bioproduction\n\n" + "La plateforme fabrique des lots cliniques. " * 40)
+    t0 = time.perf_counter()
+    ingest([], settings, embedder, sources=[Source(extra, f"bench:added:{time.time()}", extra.name)])
+    return {"delete_one_document_s": round(deleted, 2), "add_one_document_s": round(time.perf_counter() - t0, 2)}
 
 
 def main() -> None:
@@ -250,6 +285,9 @@ def main() -> None:
     ap.add_argument("--direct-from", type=int, default=500_000, help="from this size on, skip kb.ingest (see above)")
     ap.add_argument("--workdir", default="bench/data")
     ap.add_argument("--out", default="bench/out/scale.json")
+    ap.add_argument("--backend", default="local", choices=["local", "qdrant"])
+    ap.add_argument("--recall-queries", type=int, default=300)
+    ap.add_argument("--writes", action="store_true", help="also time deleting and adding one document")
     args = ap.parse_args()
     settings = resolve(os.environ)
     real = load_embedder(settings)
@@ -259,11 +297,12 @@ def main() -> None:
     kept = json.loads(out.read_text())["sizes"] if out.is_file() else []  # other sizes stay in the report
     for n in (int(x) for x in args.sizes.split(",")):
         new = run_size(n, args, sents, real, scale_emb)
-        old: dict[str, object] = next((r for r in kept if r["passages"] == n), {})
+        same = [r for r in kept if r["passages"] == n and r.get("backend", "local") == args.backend]
+        old: dict[str, object] = same[0] if same else {}
         if new["build_s"] is None:  # index reused: its build time is the one measured when it was built
             new["build_s"] = old.get("build_s")
-        kept = [r for r in kept if r["passages"] != n] + [new]
-        kept.sort(key=lambda r: r["passages"])
+        kept = [r for r in kept if r not in same] + [new]
+        kept.sort(key=lambda r: (str(r.get("backend", "local")), int(r["passages"])))  # type: ignore[call-overload]
         results = {"note": NOTE, "machine": machine(), "sizes": kept}
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2) + "\n")

@@ -57,14 +57,23 @@ def reference(model: str, dim: int) -> dict[str, np.ndarray] | None:
     return out if all(v.shape[1] == dim for v in out.values()) else None
 
 
+def for_small_collection(counts: dict[str, int], model: str, dim: int) -> Background | None:
+    """The model's reference background when the collection's French or English part is too small for its own
+    (None: sample the collection)."""
+    main = [lang for lang in REFERENCE_LANGS if counts.get(lang, 0)]
+    if main and min(counts[lang] for lang in main) < COLLECTION_MIN:
+        ref = reference(model, dim)
+        if ref is not None:
+            return Background(ref, "reference")
+    return None
+
+
 def select(langs: list[str], chunk_lang: np.ndarray, vectors: np.ndarray, model: str) -> Background:
     """The background for a collection whose passage ``i`` is in ``langs[chunk_lang[i]]``."""
     counts = {lang: int(np.count_nonzero(chunk_lang == code)) for code, lang in enumerate(langs)}
-    main = [lang for lang in REFERENCE_LANGS if counts.get(lang, 0)]
-    if main and min(counts[lang] for lang in main) < COLLECTION_MIN:
-        ref = reference(model, vectors.shape[1])
-        if ref is not None:
-            return Background(ref, "reference")
+    small = for_small_collection(counts, model, vectors.shape[1])
+    if small is not None:
+        return small
     rng = np.random.default_rng(0)
     samples = {}
     for code, lang in enumerate(langs):

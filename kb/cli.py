@@ -6,11 +6,17 @@ import argparse
 import json
 import os
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from kb.errors import KBError
 from kb.settings import Settings, resolve
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings of a command: its flags over the KB_* variables (for commands that plug in, like serve)."""
+    return _settings(args)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -170,22 +176,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from api.app import SETTINGS_ENV, create_app
-
-    settings = _settings(args)
-    if settings.serve_workers > 1:  # each process builds the app from the settings resolved here
-        os.environ[SETTINGS_ENV] = settings.to_json()
-        uvicorn.run("api.app:worker_app", factory=True, workers=settings.serve_workers, host=args.host,
-                    port=args.port, log_level="info", access_log=False)  # fmt: skip
-        return 0
-    app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
-    return 0
-
-
 def cmd_model(args: argparse.Namespace) -> int:
     from kb.embedding import default_model_path, load_embedder
 
@@ -240,12 +230,9 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, help="only the first N queries")
     sp.add_argument("--split", help="only the queries whose 'split' field is this (dev, test)")
     sp.add_argument("--out", help="JSON report path")
-    sp = command("serve", cmd_serve, "serve the API and the web page")
-    sp.add_argument("--host", default="127.0.0.1")
-    sp.add_argument("--port", type=int, default=8000)
-    sp.add_argument("--api-key", help="enables the write endpoints (or KB_API_KEY)")
-    sp.add_argument("--workers", type=int, help="server processes sharing the index files (or KB_SERVE_WORKERS; 1)")
     command("model", cmd_model, "build (offline) and load the embedding model")
+    for ep in entry_points(group="kb.commands"):  # `kb serve` comes from the api package: kb never imports it
+        ep.load()(command)
     return p
 
 

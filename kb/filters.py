@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,21 +58,26 @@ class PassageTable:
         return mask, doc_ids
 
     def _docs(self, f: Filters) -> list[str] | None:
-        if not (f.doc_id or f.source or f.date_from or f.date_to):
-            return None
-        lo, hi = date_int(f.date_from) or 0, date_int(f.date_to) or 99991231
-        if f.date_to and len(f.date_to) < 10:
-            hi = date_int(f.date_to) + (1130 if len(f.date_to) == 4 else 30)  # end of that year / month
-        src = (f.source or "").lower()
-        out = []
-        for doc_id, d in self.docs.items():
-            if f.doc_id and doc_id != f.doc_id:
+        return allowed_docs(self.docs, f)
+
+
+def allowed_docs(docs: Mapping[str, Mapping[str, Any]], f: Filters) -> list[str] | None:
+    """The documents a document, source (publisher or URL contains it) or date filter allows; None: all."""
+    if not (f.doc_id or f.source or f.date_from or f.date_to):
+        return None
+    lo, hi = date_int(f.date_from) or 0, date_int(f.date_to) or 99991231
+    if f.date_to and len(f.date_to) < 10:
+        hi = date_int(f.date_to) + (1130 if len(f.date_to) == 4 else 30)  # end of that year / month
+    src = (f.source or "").lower()
+    out = []
+    for doc_id, d in docs.items():
+        if f.doc_id and doc_id != f.doc_id:
+            continue
+        if src and src not in (d["publisher"] or "").lower() and src not in (d["source_url"] or "").lower():
+            continue
+        if f.date_from or f.date_to:
+            day = date_int(d["date"])
+            if not day or not lo <= day <= hi:
                 continue
-            if src and src not in (d["publisher"] or "").lower() and src not in (d["source_url"] or "").lower():
-                continue
-            if f.date_from or f.date_to:
-                day = date_int(d["date"])
-                if not day or not lo <= day <= hi:
-                    continue
-            out.append(doc_id)
-        return out
+        out.append(doc_id)
+    return out

@@ -26,6 +26,20 @@ DATA = SHARED / "data"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+# What makes a test slow: the real model (and the indexes built with it), a server process, the browser, or
+# the `kb` command in a subprocess (which loads the model). `bash scripts/test.sh -m "not slow"` runs the rest.
+SLOW_FIXTURES = {"embedder", "corpus_index", "bilingual_index", "served_index", "server", "browser"}
+SLOW_MODULES = {"test_api", "test_web", "test_security", "test_faults", "test_kill", "test_hostile",
+                "test_pdf_robustness", "test_piaf", "test_schemathesis", "test_onnx", "test_search", "test_ingest"}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 def need_shared() -> Path:
     if not DATA.is_dir():
         pytest.skip(f"../shared/data is absent ({DATA}): external test data not available")

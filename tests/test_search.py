@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from kb.embedding import Embedder
 from kb.engine import Index, load, search
 from kb.errors import IndexMismatchError, NotFoundError, QueryError
-from kb.ingest import ingest
-from kb.settings import Settings
 from kb.types import Filters
-from tests.conftest import FIXTURES, run_kb
+from tests.conftest import run_kb
 
 
 def test_english_question_finds_french_passage_first(bilingual_index: Index) -> None:
@@ -98,33 +93,6 @@ def test_keyword_highlights_are_terms(bilingual_index: Index) -> None:
     assert "antibiotiques" in terms
 
 
-def test_filters_language_document_source_date(bilingual_index: Index) -> None:
-    q = "production de médicaments"
-    assert {h.citation.language for h in search(bilingual_index, q, filters=Filters(language="en")).hits} == {"en"}
-    assert {h.doc_id for h in search(bilingual_index, q, filters=Filters(doc_id="strategie")).hits} == {"strategie"}
-    src = search(bilingual_index, q, filters=Filters(source="ministry")).hits
-    assert src and {h.doc_id for h in src} == {"devices"}
-    dated = search(bilingual_index, q, k=20, filters=Filters(date_from="2024", date_to="2024-12-31")).hits
-    assert dated and {h.doc_id for h in dated} == {"penuries"}
-    for mode in ("keyword", "semantic"):
-        hits = search(bilingual_index, q, mode=mode, k=20, filters=Filters(date_to="2022")).hits
-        assert hits and all((h.citation.date or "9") <= "2022-12-31" for h in hits)
-
-
-def test_filter_returns_k_when_k_exist(bilingual_index: Index) -> None:
-    n_fr = int((bilingual_index.table.chunk_lang == bilingual_index.table.lang_codes.index("fr")).sum())
-    r = search(bilingual_index, "biological medicines jobs", k=n_fr, filters=Filters(language="fr"))
-    assert len(r.hits) == n_fr - 1  # the two identical "note" passages count once
-
-
-def test_duplicate_text_appears_once_with_both_sources(bilingual_index: Index) -> None:
-    r = search(bilingual_index, "partager les données de capacité de production, goulets d'étranglement", k=5)
-    shared = [h for h in r.hits if "Les signataires s'engagent" in h.text]
-    assert len(shared) == 1
-    top = shared[0]
-    assert {top.doc_id, *(c.doc_id for c in top.also_in)} == {"note-1", "note-2"}
-
-
 def test_unknown_document_filter(bilingual_index: Index) -> None:
     with pytest.raises(NotFoundError):
         search(bilingual_index, "stock", filters=Filters(doc_id="nope"))
@@ -144,27 +112,6 @@ def test_bad_parameters(bilingual_index: Index) -> None:
         search(bilingual_index, "stock", k=0)
     with pytest.raises(QueryError, match="date_from"):
         search(bilingual_index, "stock", filters=Filters(date_from="yesterday"))
-
-
-def test_added_then_removed_document(base_settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    shutil.copytree(FIXTURES / "bilingual", docs)
-    settings = replace(base_settings, index_dir=tmp_path / "index")
-    ingest([docs], settings, embedder)
-    q = "Quel est le programme de vaccination des saumons en Bretagne ?"
-    assert search(load(settings.index_dir, embedder), q, k=1).hits[0].doc_id != "saumons"
-    (docs / "saumons.txt").write_text(
-        "Vaccination des saumons\n\nLe programme breton de vaccination des saumons d'élevage protège les "
-        "poissons contre la furonculose grâce à un vaccin injecté avant leur transfert en mer.\n"
-    )
-    ingest([docs], settings, embedder)
-    assert search(load(settings.index_dir, embedder), q, k=1).hits[0].doc_id == "saumons"
-    (docs / "saumons.txt").unlink()
-    report = ingest([docs], settings, embedder)
-    assert report.count("deleted") == 1
-    index = load(settings.index_dir, embedder)
-    assert index.document("saumons") is None
-    assert all(h.doc_id != "saumons" for h in search(index, q, k=10).hits)
 
 
 def test_mismatched_model_fails_clearly(corpus_index: Index) -> None:
