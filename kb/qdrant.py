@@ -26,6 +26,7 @@ import numpy as np
 from kb import calibration, generations
 from kb.backend import Change, IndexInfo, Passage, Progress
 from kb.calibration import Background
+from kb.dense import ef_search
 from kb.embedding import Embedder
 from kb.errors import NoIndexError
 from kb.filters import allowed_docs
@@ -35,7 +36,6 @@ from kb.types import Filters
 
 META = str(uuid.uuid5(uuid.NAMESPACE_URL, "kb:meta"))
 K1, B = 1.2, 0.75  # BM25, as tantivy
-EF = 256
 BATCH = 256
 DOC_FIELDS = ("doc_id", "title", "publisher", "source_url", "date", "language", "kind", "paginated", "source_key",
               "content_hash", "stored_file", "n_pages", "n_chunks")  # fmt: skip
@@ -115,7 +115,8 @@ class QdrantIndex:
         return [(int(i), s) for i, s, _ in hits]
 
     def dense(self, qvec: np.ndarray, k: int, filters: Filters) -> list[tuple[int, float]]:
-        return self._remember(self.store.nearest("dense", qvec.tolist(), k, self._cond(filters), ["language"], EF))
+        ef = max(ef_search(int(self.meta["passages"])), k)
+        return self._remember(self.store.nearest("dense", qvec.tolist(), k, self._cond(filters), ["language"], ef))
 
     def keyword(self, groups: list[list[tuple[str, float]]], k: int, language: str | None,
                 exclude: list[str] | None, filters: Filters) -> list[tuple[int, float]]:  # fmt: skip

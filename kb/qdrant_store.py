@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 Record = tuple[Any, dict[str, Any], dict[str, Any]]  # id, vectors, payload
+HNSW_M, HNSW_EF_CONSTRUCT, FULL_SCAN_KB = 32, 100, 10_000  # graph links, build breadth, brute force below (KB)
 INDEXED = {"rec": "keyword", "doc_id": "keyword", "language": "keyword", "text_hash": "keyword",
            "source_key": "keyword", "gen_added": "integer", "gen_removed": "integer"}  # fmt: skip
 
@@ -38,7 +39,15 @@ _LOCK = threading.Lock()
 
 def edge_shard(path: Path, dim: int | None) -> Any:
     """The process's one handle on the shard at ``path`` (created with dimension ``dim`` when missing)."""
-    from qdrant_edge import Distance, EdgeConfig, EdgeShard, EdgeSparseVectorParams, EdgeVectorParams, Modifier
+    from qdrant_edge import (
+        Distance,
+        EdgeConfig,
+        EdgeShard,
+        EdgeSparseVectorParams,
+        EdgeVectorParams,
+        HnswIndexConfig,
+        Modifier,
+    )  # fmt: skip
 
     key = str(path.resolve())
     with _LOCK:
@@ -49,7 +58,9 @@ def edge_shard(path: Path, dim: int | None) -> Any:
                 return None
             else:
                 config = EdgeConfig(vectors={"dense": EdgeVectorParams(size=dim, distance=Distance.Cosine)},
-                                    sparse_vectors={"bm25": EdgeSparseVectorParams(modifier=Modifier.Idf)})  # fmt: skip
+                                    sparse_vectors={"bm25": EdgeSparseVectorParams(modifier=Modifier.Idf)},
+                                    hnsw_config=HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT,
+                                                                full_scan_threshold=FULL_SCAN_KB))  # fmt: skip
                 _SHARDS[key] = EdgeShard.create(key, config)
         return _SHARDS[key]
 
@@ -171,6 +182,7 @@ class ServerStore:
             real, vectors_config={"dense": m.VectorParams(size=dim, distance=m.Distance.COSINE)},
             sparse_vectors_config={"bm25": m.SparseVectorParams(modifier=m.Modifier.IDF)},
             shard_number=self.shards, replication_factor=self.replicas,
+            hnsw_config=m.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_KB),
         )  # fmt: skip
         kinds = {"keyword": m.PayloadSchemaType.KEYWORD, "integer": m.PayloadSchemaType.INTEGER}
         for name, kind in INDEXED.items():
