@@ -41,7 +41,8 @@ def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
-        loc = [str(x) for x in first.get("loc", []) if x not in ("query", "body", "path", "form", "header")]
+        loc = [str(x) for x in first.get("loc", []) if x not in ("query", "body", "path", "form", "header")
+               and not isinstance(x, int)]  # fmt: skip
         field = ".".join(loc) or None
         msg = f"{field}: {first.get('msg', 'invalid value')}" if field else str(first.get("msg", "invalid request"))
         return error_response(422, "validation_error", msg, field)

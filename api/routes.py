@@ -10,24 +10,30 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 
+from api.export import MEDIA, to_csv, to_ris
 from api.links import hit_json
 from api.schemas import (
     ChunkSpan,
     DeleteOut,
+    DocId,
     DocumentDetail,
     DocumentList,
     DocumentOut,
     ErrorOut,
+    Format,
     HealthOut,
     HighlightMode,
     IngestOut,
+    Lang,
     Mode,
     PageOut,
     PageSummary,
     SearchIn,
     SearchOut,
+    Short,
+    Year,
 )  # fmt: skip
 from api.state import State
 from kb.backend import IndexReader
@@ -36,7 +42,7 @@ from kb.errors import InputError, LimitError, NotFoundError, document_error
 from kb.ingest import DOC_ID, Source, ingest, remove
 from kb.loaders import sniff
 from kb.textutil import slugify
-from kb.types import Filters
+from kb.types import Filters, SearchResult
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
@@ -55,34 +61,59 @@ def _state(request: Request) -> State:
     return state
 
 
-def _search(state: State, p: SearchIn) -> SearchOut:
+def _many(value: str | list[str] | None) -> tuple[str, ...]:
+    return tuple(v for v in ([value] if isinstance(value, str) else value or []) if v)
+
+
+def _run(state: State, p: SearchIn) -> SearchResult:
     index = state.live()  # one generation for the whole request
     limits = state.settings.limits
-    filters = Filters(p.lang or None, p.doc or None, p.source or None, p.date_from or None, p.date_to or None)
-    result = search(index, p.q, k=p.k, mode=p.mode, filters=filters, offset=p.offset, highlight=p.highlight,
-                    max_chars=limits.max_query_chars, max_k=limits.max_k, explain=p.explain)  # fmt: skip
+    filters = Filters(source=p.source or None, date_from=p.date_from or None, date_to=p.date_to or None,
+                      languages=_many(p.lang), doc_ids=_many(p.doc), publishers=_many(p.publisher),
+                      years=_many(p.year))  # fmt: skip
+    facets = tuple(f.strip() for f in ",".join(_many(p.facets)).split(",") if f.strip())
+    return search(index, p.q, k=p.k, mode=p.mode, filters=filters, offset=p.offset, highlight=p.highlight,
+                  max_chars=limits.max_query_chars, max_k=limits.max_k, explain=p.explain, facets=facets)  # fmt: skip
+
+
+def _search(state: State, p: SearchIn) -> SearchOut:
+    result = _run(state, p)
     body = result.to_dict() | {"offset": p.offset, "k": p.k, "hits": [hit_json(h) for h in result.hits]}
     return SearchOut.model_validate(body)
 
 
-@router.get("/search", response_model=SearchOut, summary="Search passages (query string)")
+@router.get("/search", response_model=SearchOut, summary="Search passages (query string)",
+            responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["ris"]: {}},
+                             "description": "the hits (JSON), or a CSV or RIS file with format=csv|ris"}})  # fmt: skip
 def search_get(
     request: Request,
     q: Annotated[str, Query(description="question or words, French or English", min_length=1, max_length=10_000)],
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
     mode: Mode = "hybrid",
-    lang: Annotated[str | None, Query(max_length=3)] = None,
-    doc: Annotated[str | None, Query(max_length=200)] = None,
+    lang: Annotated[list[Lang] | None, Query(max_length=20, description="passage language(s): fr, en…")] = None,
+    doc: Annotated[list[DocId] | None, Query(max_length=50, description="document id(s)")] = None,
+    publisher: Annotated[list[Short] | None, Query(max_length=50, description="publisher(s), exactly")] = None,
+    year: Annotated[list[Year] | None, Query(max_length=50, description="year(s) of the document's date")] = None,
     source: Annotated[str | None, Query(max_length=200)] = None,
     date_from: Annotated[str | None, Query(max_length=10)] = None,
     date_to: Annotated[str | None, Query(max_length=10)] = None,
     highlight: HighlightMode = "auto",
     explain: Annotated[bool, Query(description="add to each hit the evidence behind its rank")] = False,
-) -> SearchOut:
-    params = SearchIn(q=q, k=k, offset=offset, mode=mode, lang=lang, doc=doc, source=source,
-                      date_from=date_from, date_to=date_to, highlight=highlight, explain=explain)  # fmt: skip
-    return _search(_state(request), params)
+    facets: Annotated[
+        str | None, Query(max_length=100, description="document,publisher,year,language: add value → count per field")
+    ] = None,
+    format: Annotated[Format, Query(description="json, or the results as a csv or ris (Zotero) file")] = "json",
+) -> Response:
+    params = SearchIn(q=q, k=k, offset=offset, mode=mode, lang=lang, doc=doc, publisher=publisher, year=year,
+                      source=source, date_from=date_from, date_to=date_to, highlight=highlight, explain=explain,
+                      facets=facets)  # fmt: skip
+    state = _state(request)
+    if format == "json":
+        return JSONResponse(_search(state, params).model_dump(mode="json"))
+    text = (to_csv if format == "csv" else to_ris)(_run(state, params), str(request.base_url))
+    name = f"kb-search.{format}"
+    return Response(text, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.post("/search", response_model=SearchOut, summary="Search passages (JSON body)")

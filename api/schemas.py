@@ -5,9 +5,9 @@ Kept apart from kb's dataclasses on purpose: the API must not move when internal
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 
 class ErrorBody(BaseModel):
@@ -76,6 +76,11 @@ class ExplainOut(BaseModel):
     matched: list[MatchOut]
 
 
+class SpanOut(BaseModel):
+    start: int = Field(description="offset in the passage text")
+    end: int
+
+
 class HitOut(BaseModel):
     rank: int
     score: float
@@ -83,6 +88,9 @@ class HitOut(BaseModel):
     chunk_id: str
     text: str
     highlights: list[HighlightOut]
+    snippet: SpanOut | None = Field(
+        None, description="the part of the text to show first: the best sentence and its neighbours, about three lines"
+    )
     citation: CitationOut
     also_in: list[CitationOut] = Field(description="other documents holding the same passage text")
     explain: ExplainOut | None = Field(None, description="present when the request asks for explain")
@@ -97,10 +105,20 @@ class SearchOut(BaseModel):
     offset: int
     k: int
     hits: list[HitOut]
+    facets: dict[str, dict[str, int]] | None = Field(
+        None,
+        description="asked with facets=document,publisher,year,language: value → passages, per field, "
+        "over the passages the search considered",
+    )
 
 
 Mode = Literal["hybrid", "semantic", "keyword"]
 HighlightMode = Literal["auto", "terms", "none"]
+Format = Literal["json", "csv", "ris"]
+Lang = Annotated[str, StringConstraints(max_length=3)]
+DocId = Annotated[str, StringConstraints(max_length=200)]
+Short = Annotated[str, StringConstraints(max_length=200)]
+Year = Annotated[str, StringConstraints(max_length=4)]
 
 
 class SearchIn(BaseModel):
@@ -108,13 +126,16 @@ class SearchIn(BaseModel):
     k: int = Field(10, ge=1, le=100)
     offset: int = Field(0, ge=0, le=1000)
     mode: Mode = "hybrid"
-    lang: str | None = Field(None, max_length=3, description="passage language filter: fr, en…")
-    doc: str | None = Field(None, max_length=200, description="document id filter")
+    lang: Lang | list[Lang] | None = Field(None, description="passage language(s): fr, en…")
+    doc: DocId | list[DocId] | None = Field(None, description="document id(s)")
+    publisher: list[Short] | None = Field(None, max_length=50, description="publisher(s), exactly")
+    year: list[Year] | None = Field(None, max_length=50, description="year(s) of the document's date")
     source: str | None = Field(None, max_length=200, description="publisher or source URL contains this")
     date_from: str | None = Field(None, max_length=10, description="YYYY, YYYY-MM or YYYY-MM-DD")
     date_to: str | None = Field(None, max_length=10)
     highlight: HighlightMode = "auto"
     explain: bool = Field(False, description="add to each hit the evidence behind its rank")
+    facets: str | list[str] | None = Field(None, description="document, publisher, year, language: value → count")
 
 
 class DocumentOut(BaseModel):

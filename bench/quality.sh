@@ -11,6 +11,7 @@ L="${LIMIT:+--limit $LIMIT} ${MODES:+--modes $MODES}"
 kb=${KB:-.venv/bin/kb}
 mkdir -p "$O"
 ${PY:-.venv/bin/python} bench/make_splits.py >/dev/null
+${PY:-.venv/bin/python} bench/make_typos.py >/dev/null
 $kb eval $D/cnil-faq-piafml/beir $L --out $O/eval-cnil.json
 $kb eval $D/service-public-dila-piafml/beir $L --out $O/eval-service-public.json
 $kb eval $D/piaf/beir ${LIMIT:---limit 1500} ${MODES:+--modes $MODES} --out $O/eval-piaf.json
@@ -24,3 +25,12 @@ for s in fr2en en2fr mixed; do
 done
 $kb eval $S/europarl-split --split test $L --out $O/eval-europarl-split.json
 $kb eval $S/tatoeba-split --split test $L --out $O/eval-tatoeba-split.json
+# typo tolerance: the same queries with one typo each, and clean, with tolerance on (default) and off
+T=bench/data/typos
+for s in cnil:cnil-faq-piafml/beir service-public:service-public-dila-piafml/beir; do
+  n=${s%%:*}; d=$D/${s#*:}
+  for v in clean typos; do
+    $kb eval $d --queries $T/$n-$v.jsonl $L --out $O/eval-$n-$v.json
+    $kb eval $d --queries $T/$n-$v.jsonl --no-typos $L --out $O/eval-$n-$v-off.json
+  done
+done

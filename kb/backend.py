@@ -23,6 +23,7 @@ import numpy as np
 from kb.calibration import Background
 from kb.embedding import Embedder
 from kb.types import Chunk, Document, Filters
+from kb.typos import Vocabulary
 
 BACKENDS = ("local", "qdrant")
 Progress = Callable[[str], None]
@@ -121,7 +122,11 @@ class IndexReader(Protocol):
 
     def languages(self, vids: list[int]) -> list[str]: ...
 
+    def doc_ids(self, vids: list[int]) -> list[str]: ...
+
     def passage_languages(self) -> list[str]: ...
+
+    def vocabulary(self) -> Vocabulary | None: ...
 
     # passages, documents, pages, files ---------------------------------------------------------------
     def passages(self, vids: list[int]) -> dict[int, Passage]: ...

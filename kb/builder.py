@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb import generations
+from kb import generations, typos
 from kb.analysis import analyze_passage
 from kb.backend import Change
 from kb.dense import DenseIndex
@@ -22,6 +22,7 @@ from kb.errors import StorageError
 from kb.keyword import KeywordIndex
 from kb.settings import Settings
 from kb.store import Store
+from kb.typos import Vocabulary
 
 
 def build_generation(settings: Settings, embedder: Embedder, prev: Path | None, change: Change,
@@ -77,6 +78,7 @@ def _write(settings: Settings, embedder: Embedder, prev: Path | None, change: Ch
     say(f"keyword index over {len(order)} passages")
     rows = store.iter_chunk_rows("vid, terms, language, doc_id")
     KeywordIndex.build(staging / "keyword", ((r[0], r[1], r[2], r[3]) for r in rows))
+    Vocabulary.of((r[0], r[1]) for r in store.iter_chunk_rows("text, language")).save(staging / typos.FILE)
     prev_graph = prev / "dense.faiss" if prev else None
     if not change.removed and prev_graph and prev_graph.is_file() and len(order) > settings.exact_max:
         dense = DenseIndex.extend(prev_graph, vectors, settings.threads)  # only additions: no rebuild

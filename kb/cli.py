@@ -168,7 +168,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     report = evaluate(Path(args.dir), settings, queries=Path(args.queries) if args.queries else None,
                       modes=args.modes.split(","), index_dir=Path(args.index) if args.index else None,
-                      limit=args.limit, progress=_say, corpus_file=args.corpus, split=args.split)  # fmt: skip
+                      limit=args.limit, progress=_say, corpus_file=args.corpus, split=args.split,
+                      typos=not args.no_typos)  # fmt: skip
     out = Path(args.out) if args.out else Path(f"{report['dataset']}.eval.json")
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(format_table(report))
@@ -229,6 +230,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--modes", default="keyword,semantic,hybrid")
     sp.add_argument("--limit", type=int, help="only the first N queries")
     sp.add_argument("--split", help="only the queries whose 'split' field is this (dev, test)")
+    sp.add_argument("--no-typos", action="store_true", help="without typo tolerance (to measure it)")
     sp.add_argument("--out", help="JSON report path")
     command("model", cmd_model, "build (offline) and load the embedding model")
     for ep in entry_points(group="kb.commands"):  # `kb serve` comes from the api package: kb never imports it

@@ -6,12 +6,13 @@ import re
 import time
 from pathlib import Path
 
+from kb import facets as facet_counts
 from kb.backend import IndexReader, Passage
 from kb.embedding import Embedder
 from kb.errors import NotFoundError, QueryError
 from kb.filters import validate
 from kb.fusion import Candidate
-from kb.highlight import highlight_hits
+from kb.highlight import highlight_hits, snippet
 from kb.local import LocalIndex
 from kb.local import load as load_local
 from kb.retrieval import Query, Ranking, matched_terms, rank
@@ -47,25 +48,39 @@ def check_query(query: str, k: int, mode: str, max_chars: int, max_k: int, offse
 
 def search(index: IndexReader, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None,
            offset: int = 0, highlight: str = "auto", max_chars: int = 2000, max_k: int = 100,
-           explain: bool = False) -> SearchResult:  # fmt: skip
+           explain: bool = False, facets: tuple[str, ...] = (), typos: bool = True) -> SearchResult:  # fmt: skip
     """Ranked, cited passages for ``query``; one hit per distinct passage text. ``explain`` adds to each hit
-    the evidence behind its rank (semantic and keyword scores, language match, matched words)."""
+    the evidence behind its rank (semantic and keyword scores, language match, matched words); ``facets`` adds
+    the counts of those fields (:mod:`kb.facets`)."""
     t0 = time.perf_counter()
     text = check_query(query, k, mode, max_chars, max_k, offset)
     filters = filters or Filters()
     validate(filters)
     if highlight not in HIGHLIGHTS:
         raise QueryError(f"highlight must be one of {', '.join(HIGHLIGHTS)}", field="highlight")
-    if filters.doc_id and index.document(filters.doc_id) is None:
-        raise NotFoundError(f"no document {filters.doc_id[:80]!r} in the index", field="doc")
+    facet_counts.check(facets)
+    for doc_id in ((filters.doc_id,) if filters.doc_id else ()) + filters.doc_ids:
+        if index.document(doc_id) is None:
+            raise NotFoundError(f"no document {doc_id[:80]!r} in the index", field="doc")
     q = Query.parse(text)
     if mode != "keyword" or highlight == "auto":
         q.vector = index.embedder.encode_queries([text])[0]
     want = offset + k
-    ranking = rank(index, q, mode, max(100, want * 4), filters)
+    ranking = rank(index, q, mode, max(100, want * 4), filters, typos)
     hits = _hits(index, ranking, want, q, highlight, mode, explain)[offset:]
+    counts = {
+        f: facet_counts.count(index, _facet_ranking(index, q, mode, want, filters, f, ranking), f) for f in facets
+    }
     took = (time.perf_counter() - t0) * 1000
-    return SearchResult(text, q.language, mode, took, hits, len(ranking.candidates), index.generation)
+    return SearchResult(text, q.language, mode, took, hits, len(ranking.candidates), index.generation, counts)
+
+
+def _facet_ranking(index: IndexReader, q: Query, mode: str, want: int, filters: Filters, facet: str,
+                   ranking: Ranking) -> list[Candidate]:  # fmt: skip
+    """The candidates a facet is counted over: this search's, or, when the facet has a selection, those of
+    the same search without it."""
+    loose = filters.without(facet)
+    return ranking.candidates if loose == filters else rank(index, q, mode, max(100, want * 4), loose).candidates
 
 
 def _hits(index: IndexReader, ranking: Ranking, want: int, q: Query, highlight: str, mode: str,
@@ -94,6 +109,9 @@ def _hits(index: IndexReader, ranking: Ranking, want: int, q: Query, highlight: 
         hits.append(hit)
     if highlight != "none" and hits:
         _highlight(hits, q, highlight, mode, index.embedder)
+    for h in hits:
+        best = next(((x.start, x.end) for x in h.highlights if x.kind == "sentence"), None)
+        h.snippet = snippet(h.text, best)
     return hits
 
 

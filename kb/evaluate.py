@@ -58,9 +58,9 @@ def hit(ranked: list[str], rel: dict[str, int], k: int = 1) -> float:
     return 1.0 if any(rel.get(d, 0) > 0 for d in ranked[:k]) else 0.0
 
 
-def _documents(index: IndexReader, query: str, mode: str) -> list[str]:
+def _documents(index: IndexReader, query: str, mode: str, typos: bool = True) -> list[str]:
     """Documents in the order of their best passage (the first DEPTH)."""
-    result = search(index, query, k=DEPTH, mode=mode, highlight="none", max_k=DEPTH, max_chars=100_000)
+    result = search(index, query, k=DEPTH, mode=mode, highlight="none", max_k=DEPTH, max_chars=100_000, typos=typos)
     seen: dict[str, None] = {}
     for h in result.hits:
         seen.setdefault(h.doc_id, None)
@@ -108,7 +108,7 @@ def _reusable(settings: Settings, key: str, digest: str) -> bool:
 
 def evaluate(folder: Path, settings: Settings, queries: Path | None = None, modes: list[str] | None = None,
              index_dir: Path | None = None, limit: int | None = None, progress: Callable[[str], None] | None = None,
-             corpus_file: str | None = None, split: str | None = None) -> dict[str, Any]:  # fmt: skip
+             corpus_file: str | None = None, split: str | None = None, typos: bool = True) -> dict[str, Any]:  # fmt: skip
     say = progress or (lambda _m: None)
     corpus = folder / (corpus_file or "corpus.jsonl")
     if not corpus.is_file():
@@ -122,11 +122,11 @@ def evaluate(folder: Path, settings: Settings, queries: Path | None = None, mode
     groups = _groups(index, qs, qrels)
     report: dict[str, Any] = {"dataset": dataset_name(folder), "corpus": str(corpus), "queries": len(qs),
                               "split": split, "passages": index.info().passages, "model": settings.model,
-                              "backend": settings.index_backend,
+                              "backend": settings.index_backend, "typo_tolerance": typos,
                               "index_build_s": round(build_s, 1), "modes": {}}  # fmt: skip
     for mode in modes or ["keyword", "semantic", "hybrid"]:
         t0 = time.perf_counter()
-        runs = {str(q["_id"]): _documents(index, q["text"], mode) for q in qs}
+        runs = {str(q["_id"]): _documents(index, q["text"], mode, typos) for q in qs}
         per_query_ms = (time.perf_counter() - t0) * 1000 / max(1, len(qs))
         scores = _scores(runs, qrels) | {"ms_per_query": round(per_query_ms, 1)}
         if len(set(groups.values())) > 1:

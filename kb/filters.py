@@ -24,9 +24,16 @@ def date_int(date: str | None) -> int:
     return int((digits + "0101")[:8]) if len(digits) < 8 else int(digits[:8])
 
 
+_YEAR = re.compile(r"^\d{4}$")
+
+
 def validate(f: Filters) -> None:
-    if f.language and not _LANG.match(f.language):
-        raise QueryError(f"lang must be a language code such as 'fr' or 'en', not {f.language[:20]!r}", field="lang")
+    for lang in f.langs():
+        if not _LANG.match(lang):
+            raise QueryError(f"lang must be a language code such as 'fr' or 'en', not {lang[:20]!r}", field="lang")
+    for year in f.years:
+        if not _YEAR.match(year):
+            raise QueryError(f"year must be four digits, not {year[:20]!r}", field="year")
     for name in ("date_from", "date_to"):
         value = getattr(f, name)
         if value and not _DATE.match(value):
@@ -48,9 +55,9 @@ class PassageTable:
         if not f.active():
             return None, None
         mask = np.ones(self.chunk_doc.shape[0], bool)
-        if f.language:
-            code = self.lang_codes.index(f.language) if f.language in self.lang_codes else -1
-            mask &= self.chunk_lang == code
+        if f.langs():
+            codes = [self.lang_codes.index(lg) for lg in f.langs() if lg in self.lang_codes]
+            mask &= np.isin(self.chunk_lang, np.array(codes or [-1], np.int16))
         doc_ids = self._docs(f)
         if doc_ids is not None:
             index = {d: i for i, d in enumerate(self.doc_ids)}
@@ -62,16 +69,20 @@ class PassageTable:
 
 
 def allowed_docs(docs: Mapping[str, Mapping[str, Any]], f: Filters) -> list[str] | None:
-    """The documents a document, source (publisher or URL contains it) or date filter allows; None: all."""
-    if not (f.doc_id or f.source or f.date_from or f.date_to):
+    """The documents the document, source (publisher or URL contains it), date, publisher and year filters
+    allow; None: all."""
+    if not f.on_documents():
         return None
+    ids, publishers, years = set(f.doc_ids), set(f.publishers), set(f.years)
     lo, hi = date_int(f.date_from) or 0, date_int(f.date_to) or 99991231
     if f.date_to and len(f.date_to) < 10:
         hi = date_int(f.date_to) + (1130 if len(f.date_to) == 4 else 30)  # end of that year / month
     src = (f.source or "").lower()
     out = []
     for doc_id, d in docs.items():
-        if f.doc_id and doc_id != f.doc_id:
+        if (f.doc_id and doc_id != f.doc_id) or (ids and doc_id not in ids):
+            continue
+        if (publishers and d["publisher"] not in publishers) or (years and (d["date"] or "")[:4] not in years):
             continue
         if src and src not in (d["publisher"] or "").lower() and src not in (d["source_url"] or "").lower():
             continue

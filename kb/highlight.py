@@ -97,3 +97,31 @@ def highlight_hits(texts: list[str], langs: list[str], qterms: list[set[str]], q
         sentence = best or (sp[0] if len(sp) == 1 else None)
         out.append(([Highlight(sentence[0], sentence[1], "sentence")] if sentence else []) + m)
     return out
+
+
+SNIPPET_CHARS = 280  # about three lines of the results page
+SNIPPET_MAX = 420
+
+
+def snippet(text: str, sentence: tuple[int, int] | None) -> tuple[int, int]:
+    """The span to show of a passage: its best sentence with whole sentences around it up to about three lines
+    (a sentence too long alone is cut at a word)."""
+    spans = sentence_spans(text)
+    if not spans:
+        return 0, min(len(text), SNIPPET_MAX)
+    i = next((k for k, (a, b) in enumerate(spans) if sentence and a <= sentence[0] < b), 0)
+    lo, hi = i, i
+    while spans[hi][1] - spans[lo][0] < SNIPPET_CHARS:
+        grow_after = hi + 1 < len(spans) and spans[hi + 1][1] - spans[lo][0] <= SNIPPET_MAX
+        grow_before = lo > 0 and spans[hi][1] - spans[lo - 1][0] <= SNIPPET_MAX
+        if grow_after:
+            hi += 1
+        elif grow_before:
+            lo -= 1
+        else:
+            break
+    start, end = spans[lo][0], spans[hi][1]
+    if end - start > SNIPPET_MAX:
+        cut = text.rfind(" ", start, start + SNIPPET_MAX)
+        end = cut if cut > start else start + SNIPPET_MAX
+    return start, end

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from kb import calibration, generations
+from kb import calibration, generations, typos
 from kb.backend import Change, IndexInfo, Passage, Progress
 from kb.calibration import Background
 from kb.dense import DenseIndex
@@ -25,6 +25,7 @@ from kb.keyword import KeywordIndex
 from kb.settings import Settings
 from kb.store import Store
 from kb.types import Filters
+from kb.typos import Vocabulary
 
 
 class LocalIndex:
@@ -35,6 +36,7 @@ class LocalIndex:
         self.path, self.manifest, self.store, self.embedder = path, manifest, store, embedder
         self.dense_index, self.keyword_index, self.table, self.background = dense, keyword, table, background
         self._allowed = lru_cache(maxsize=64)(self.table.allowed)
+        self._vocab: Vocabulary | None = None
 
     @property
     def generation(self) -> str:
@@ -69,8 +71,16 @@ class LocalIndex:
         codes = self.table.lang_codes
         return [codes[self.table.chunk_lang[v]] for v in vids]
 
+    def doc_ids(self, vids: list[int]) -> list[str]:
+        return [self.table.doc_ids[self.table.chunk_doc[v]] for v in vids]
+
     def passage_languages(self) -> list[str]:
         return list(self.table.lang_codes)
+
+    def vocabulary(self) -> Vocabulary | None:
+        if self._vocab is None:
+            self._vocab = Vocabulary.load(self.path / typos.FILE) or Vocabulary()
+        return self._vocab if self._vocab.stems else None
 
     @property
     def size(self) -> int:

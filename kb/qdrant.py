@@ -33,7 +33,9 @@ from kb.filters import allowed_docs
 from kb.qdrant_store import Cond, EdgeStore, ServerStore
 from kb.settings import Settings
 from kb.types import Filters
+from kb.typos import Vocabulary
 
+VOCAB = "qdrant-vocab.tsv"  # the typo-tolerance vocabulary, beside the shard (words only grow)
 META = str(uuid.uuid5(uuid.NAMESPACE_URL, "kb:meta"))
 K1, B = 1.2, 0.75  # BM25, as tantivy
 BATCH = 256
@@ -61,7 +63,8 @@ class QdrantIndex:
         self.store, self.meta, self.embedder, self.files = store, meta, embedder, files
         self.g = int(meta["generation"])
         self.vis = visible(self.g)
-        self._lang: dict[int, str] = {}
+        self._lang: dict[int, tuple[str, str]] = {}
+        self._vocab: Vocabulary | None = None
         self._docs: dict[Filters, list[str] | None] = {}
         counts = dict(store.facet("language", self.vis & Cond([("eq", "rec", "passage")])))
         self._languages = {str(k): v for k, v in counts.items()}
@@ -91,9 +94,9 @@ class QdrantIndex:
     # candidates --------------------------------------------------------------------------------------
     def _cond(self, filters: Filters, language: str | None = None, exclude: list[str] | None = None) -> Cond:
         c = self.vis & Cond([("eq", "rec", "passage")])
-        lang = language or filters.language
-        if lang:
-            c.must.append(("eq", "language", lang))
+        langs = (language,) if language else filters.langs()
+        if langs:
+            c.must.append(("any", "language", list(langs)))
         if exclude:
             c.must_not.append(("any", "language", exclude))
         docs = self._allowed_docs(filters)
@@ -111,12 +114,14 @@ class QdrantIndex:
 
     def _remember(self, hits: list[tuple[Any, float, dict[str, Any]]]) -> list[tuple[int, float]]:
         for i, _, p in hits:
-            self._lang[int(i)] = p.get("language", "")
+            self._lang[int(i)] = (p.get("language", ""), p.get("doc_id", ""))
         return [(int(i), s) for i, s, _ in hits]
 
     def dense(self, qvec: np.ndarray, k: int, filters: Filters) -> list[tuple[int, float]]:
         ef = max(ef_search(int(self.meta["passages"])), k)
-        return self._remember(self.store.nearest("dense", qvec.tolist(), k, self._cond(filters), ["language"], ef))
+        return self._remember(
+            self.store.nearest("dense", qvec.tolist(), k, self._cond(filters), ["language", "doc_id"], ef)
+        )
 
     def keyword(self, groups: list[list[tuple[str, float]]], k: int, language: str | None,
                 exclude: list[str] | None, filters: Filters) -> list[tuple[int, float]]:  # fmt: skip
@@ -135,15 +140,27 @@ class QdrantIndex:
         vecs = {int(i): v["dense"] for i, v, _ in self.store.retrieve(vids, vectors=True)}
         return [float(np.dot(vecs[v], qvec)) if v in vecs else 0.0 for v in vids]
 
-    def languages(self, vids: list[int]) -> list[str]:
+    def _known(self, vids: list[int]) -> list[tuple[str, str]]:
+        """(language, document) of passages, remembered from the searches that returned them."""
         missing = [v for v in vids if v not in self._lang]
         if missing:
             for i, _, p in self.store.retrieve(missing):
-                self._lang[int(i)] = p.get("language", "")
-        return [self._lang.get(v, "") for v in vids]
+                self._lang[int(i)] = (p.get("language", ""), p.get("doc_id", ""))
+        return [self._lang.get(v, ("", "")) for v in vids]
+
+    def languages(self, vids: list[int]) -> list[str]:
+        return [lang for lang, _ in self._known(vids)]
+
+    def doc_ids(self, vids: list[int]) -> list[str]:
+        return [doc for _, doc in self._known(vids)]
 
     def passage_languages(self) -> list[str]:
         return list(self._languages)
+
+    def vocabulary(self) -> Vocabulary | None:
+        if self._vocab is None:
+            self._vocab = Vocabulary.load(self.files.parent / VOCAB) or Vocabulary()
+        return self._vocab if self._vocab.stems else None
 
     # passages, documents, pages, files ---------------------------------------------------------------
     def passages(self, vids: list[int]) -> dict[int, Passage]:
@@ -274,4 +291,9 @@ class QdrantBackend:
             change.embed(embedder)
         self.store.ensure(embedder.dim)
         new = apply(self.store, meta, change, embedder, self.index_dir / "files", progress)
+        vocab = Vocabulary.load(self.index_dir / VOCAB) or Vocabulary()
+        for chunks in change.chunks:
+            for c in chunks:
+                vocab.add(c.text, c.language)
+        vocab.save(self.index_dir / VOCAB)
         return f"q{int(new['generation']):06d}"

@@ -19,6 +19,8 @@ from kb.fusion import WEIGHT, Candidate, fuse, soften
 from kb.langid import query_language
 from kb.lexicon import Group, query_groups
 from kb.types import Filters
+from kb.typos import WEIGHT as TYPO_WEIGHT
+from kb.typos import Vocabulary
 
 OTHER = "other"  # passages in neither French nor English
 
@@ -31,6 +33,7 @@ class Query:
     probs: dict[str, float]
     words: list[tuple[str, dict[str, str]]]
     vector: np.ndarray | None = None
+    corrections: dict[str, list[str]] = field(default_factory=dict)  # word → indexed terms of its likely spellings
 
     @classmethod
     def parse(cls, text: str) -> Query:
@@ -41,7 +44,19 @@ class Query:
         return max(self.probs, key=lambda x: self.probs[x]) if self.probs else "und"
 
     def groups(self, lang: str) -> list[Group]:
-        return query_groups(self.words, self.probs, lang if lang in LANGS else OTHER)
+        groups = query_groups(self.words, self.probs, lang if lang in LANGS else OTHER)
+        for (tok, _), group in zip(self.words, groups, strict=True):
+            have = {t for t, _ in group}
+            group += [(t, TYPO_WEIGHT) for t in self.corrections.get(tok, []) if t not in have]
+        return groups
+
+    def correct(self, vocab: Vocabulary | None) -> None:
+        """Find the likely spellings of the words the collection does not know (typo tolerance)."""
+        if vocab is not None:
+            for tok, _ in self.words:
+                fixes = list(dict.fromkeys(stem for _, stem in vocab.corrections(tok)))
+                if fixes:
+                    self.corrections[tok] = fixes
 
 
 @dataclass
@@ -51,17 +66,19 @@ class Ranking:
     calibration: Calibration = field(default_factory=lambda: Calibration({}, None))
 
 
-def rank(index: IndexReader, query: Query, mode: str, n: int, filters: Filters) -> Ranking:
-    """Candidates best first with their evidence, within ``filters``."""
+def rank(index: IndexReader, query: Query, mode: str, n: int, filters: Filters, typos: bool = True) -> Ranking:
+    """Candidates best first with their evidence, within ``filters``; ``typos``: typo tolerance."""
     cands: dict[int, Candidate] = {}
+    if typos and mode != "semantic" and not query.corrections:
+        query.correct(index.vocabulary())
     cal = Calibration({}, None)
     if mode != "keyword" and query.vector is not None:
         cal = calibrate(index.background, query.vector)
         for v, s in index.dense(query.vector, n, filters):
             cands[v] = Candidate(v, "", dense=s)
     if mode != "semantic":
-        for lg, exclude in _keyword_languages(index.passage_languages(), filters.language):
-            lang = lg if lg in LANGS or lg == filters.language else None
+        for lg, exclude in _keyword_languages(index.passage_languages(), filters.langs()):
+            lang = lg if lg in LANGS or lg in filters.langs() else None
             for v, s in index.keyword(query.groups(lg), n, lang, exclude, filters):
                 cands.setdefault(v, Candidate(v, "")).keyword = s
     for c, lang in zip(cands.values(), index.languages(list(cands)), strict=True):
@@ -75,10 +92,11 @@ def rank(index: IndexReader, query: Query, mode: str, n: int, filters: Filters) 
     return Ranking(fused, weight, cal)
 
 
-def _keyword_languages(codes: list[str], lang: str | None) -> list[tuple[str, list[str] | None]]:
-    """(passage language, languages to leave out) of each keyword search: French, English, then the rest."""
-    if lang:
-        return [(lang, None)]
+def _keyword_languages(codes: list[str], langs: tuple[str, ...]) -> list[tuple[str, list[str] | None]]:
+    """(passage language, languages to leave out) of each keyword search: French, English, then the rest
+    (or the languages the filters allow)."""
+    if langs:
+        return [(lg, None) for lg in langs]
     out: list[tuple[str, list[str] | None]] = [(lg, None) for lg in LANGS if lg in codes]
     if any(c not in LANGS for c in codes):
         out.append((OTHER, list(LANGS)))
@@ -101,5 +119,7 @@ def matched_terms(query: Query, lang: str, passage_terms: set[str]) -> list[dict
     for (tok, forms), group in zip(query.words, query.groups(lang), strict=True):
         hit = next(((t, w) for t, w in sorted(group, key=lambda x: -x[1]) if t in passage_terms), None)
         if hit is not None:
-            out.append({"word": tok, "term": hit[0], "translated": hit[0] not in forms.values(), "weight": hit[1]})
+            fixed = hit[0] in query.corrections.get(tok, [])
+            out.append({"word": tok, "term": hit[0], "translated": not fixed and hit[0] not in forms.values(),
+                        "corrected": fixed, "weight": hit[1]})  # fmt: skip
     return out

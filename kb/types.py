@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -142,6 +142,7 @@ class Hit:
     dense_score: float | None = None
     keyword_score: float | None = None
     explain: Explanation | None = None
+    snippet: tuple[int, int] | None = None  # the part of the text to show first (about three lines)
 
     def quote(self) -> str:
         """The best sentence of the passage (or its start), for links that point into the source."""
@@ -156,6 +157,7 @@ class Hit:
             "chunk_id": self.chunk_id,
             "text": self.text,
             "highlights": [asdict(h) for h in self.highlights],
+            "snippet": {"start": self.snippet[0], "end": self.snippet[1]} if self.snippet else None,
             "citation": self.citation.to_dict(),
             "also_in": [c.to_dict() for c in self.also_in],
         } | ({"explain": self.explain.to_dict()} if self.explain else {})
@@ -163,14 +165,39 @@ class Hit:
 
 @dataclass(frozen=True)
 class Filters:
+    """What a search may return. Single values (``language``, ``doc_id``) and facet selections (several values:
+    any of them) combine: every field given must hold."""
+
     language: str | None = None
     doc_id: str | None = None
-    source: str | None = None  # publisher or source URL host
+    source: str | None = None  # publisher or source URL contains this
     date_from: str | None = None
     date_to: str | None = None
+    languages: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+    publishers: tuple[str, ...] = ()
+    years: tuple[str, ...] = ()
 
     def active(self) -> bool:
         return any(v for v in asdict(self).values())
+
+    def langs(self) -> tuple[str, ...]:
+        """Every allowed passage language (empty: any)."""
+        return tuple(dict.fromkeys(((self.language,) if self.language else ()) + self.languages))
+
+    def on_documents(self) -> bool:
+        return bool(self.doc_id or self.source or self.date_from or self.date_to or self.doc_ids or self.publishers
+                    or self.years)  # fmt: skip
+
+    def without(self, facet: str) -> Filters:
+        """These filters less one facet's selection (to count that facet's other values)."""
+        if facet == "document":
+            return replace(self, doc_ids=())
+        if facet == "publisher":
+            return replace(self, publishers=())
+        if facet == "year":
+            return replace(self, years=())
+        return replace(self, languages=())
 
 
 @dataclass
@@ -182,6 +209,7 @@ class SearchResult:
     hits: list[Hit]
     total_candidates: int = 0
     generation: str = ""
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -191,7 +219,7 @@ class SearchResult:
             "took_ms": round(self.took_ms, 2),
             "generation": self.generation,
             "hits": [h.to_dict() for h in self.hits],
-        }
+        } | ({"facets": self.facets} if self.facets else {})
 
 
 @dataclass

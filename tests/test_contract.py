@@ -167,3 +167,15 @@ def test_generation_switch_under_concurrent_searches(kind: str, tmp_path: Path) 
         t.join()
     assert before != after and {g for g, _ in seen} <= {before, after}
     assert all(found == (g == after) for g, found in seen)  # the new document exactly in the new generation
+
+
+def test_typo_tolerance_exact_first(index: IndexReader) -> None:
+    r = search(index, "médicamnets essentiels", mode="keyword", k=3, explain=True)
+    top = r.hits[0]
+    assert top.doc_id == "penuries" and "médicaments essentiels" in top.text
+    assert any(m["word"] == "médicamnets" and m["corrected"] for m in top.explain.matched)  # type: ignore[union-attr]
+    assert not search(index, "médicamnets essentiels", mode="keyword", k=3, typos=False).hits or all(
+        "médicament" not in h.text for h in search(index, "médicamnets", mode="keyword", k=3, typos=False).hits
+    )
+    exact = search(index, "médicaments essentiels", mode="keyword", k=1).hits[0]
+    assert exact.score > top.score  # an exact match outranks a corrected one
