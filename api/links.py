@@ -11,13 +11,15 @@ from urllib.parse import quote as q
 from kb.types import Citation, Hit
 
 
-def links(c: Citation, quote: str = "") -> dict[str, str]:
-    """``context``: the page view with the passage marked; ``source``: the stored PDF at ``#page=N`` when
-    there is one, else the source URL with a text fragment (``#:~:text=``) of ``quote`` so that browsers
-    that support it scroll to the passage, else the page view."""
+def links(c: Citation, quote: str = "", sentence: tuple[int, int] | None = None) -> dict[str, str]:
+    """``context``: the page view with the passage marked (and its best ``sentence``, offsets in the passage,
+    singled out); ``source``: the stored PDF at ``#page=N`` when there is one, else the source URL with a text
+    fragment (``#:~:text=``) of ``quote`` so that browsers that support it scroll to the passage, else the
+    page view."""
     page = c.page or 1
     seq = c.chunk_id.rsplit("#", 1)[-1]
-    context = f"/documents/{q(c.doc_id, safe='')}?page={page}#c{seq}"
+    hl = f"&hl={c.start + sentence[0]}-{c.start + sentence[1]}" if sentence else ""
+    context = f"/documents/{q(c.doc_id, safe='')}?page={page}&c={seq}{hl}#c{seq}"
     if c.has_file:
         source = f"/files/{q(c.doc_id, safe='')}#page={page}"
     elif c.source_url:
@@ -31,7 +33,8 @@ def links(c: Citation, quote: str = "") -> dict[str, str]:
 def hit_json(hit: Hit) -> dict[str, Any]:
     """A hit as the API returns it: kb's hit with the links of its citation and of its other sources."""
     d = hit.to_dict()
-    d["citation"]["links"] = links(hit.citation, hit.quote())
+    best = next(((h.start, h.end) for h in hit.highlights if h.kind == "sentence"), None)
+    d["citation"]["links"] = links(hit.citation, hit.quote(), best)
     for other, c in zip(d["also_in"], hit.also_in, strict=True):
         other["links"] = links(c)
     return d

@@ -1,86 +1,42 @@
 """The web search page (French interface, English with ?ui=en) and the page view of a document.
 
 Server-rendered with Jinja2 (autoescaped: no query or document text reaches the page unescaped); the only
-script is /static/app.js (copy citation, keyboard shortcut), allowed by the Content-Security-Policy.
+script is /static/app.js (copy citation, keyboard shortcut, focus), allowed by the Content-Security-Policy.
+Everything works without it: passages open with <details>, facets are links, the state is in the URL.
 """
 
 from __future__ import annotations
 
-from itertools import pairwise
+import re
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from api.links import links
 from api.state import State
+from api.texts import TEXT
+from api.views import State as PageState
+from api.views import document_url, export_urls, facet_views, grouped, segments
 from kb.backend import IndexReader, Passage
 from kb.engine import search
 from kb.errors import KBError, NotFoundError
-from kb.types import Filters, Hit
+from kb.facets import FACETS
+from kb.types import Filters
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-TEXT = {
-    "fr": {
-        "title": "Recherche — biothérapies et bioproduction", "search": "Rechercher", "placeholder":
-        "Posez une question, en français ou en anglais", "all_langs": "Toutes les langues",
-        "all_docs": "Tous les documents", "mode": "Mode", "hybrid": "hybride", "semantic": "sémantique",
-        "keyword": "mots-clés", "results": "passages", "none": "Aucun passage trouvé.", "page": "p.",
-        "open_source": "Ouvrir la source", "in_context": "Voir dans le document", "copy_citation": "Copier la citation",
-        "copied": "Citation copiée", "also_in": "Aussi dans", "nodate": "s. d.", "language": "Langue",
-        "document": "Document", "other_ui": "English", "next": "Suite", "prev": "Précédent",
-        "back": "Retour à la recherche", "section": "Section", "filters": "Filtres",
-        "hint": "Astuce : « / » place le curseur dans la recherche.",
-        "why": "Pourquoi ce rang", "semantic_score": "proximité de sens", "lang_offset": "correction de langue",
-        "keyword_score": "mots-clés", "weight": "poids", "matched": "mots trouvés", "passage_lang": "passage en",
-        "query_lang": "question en", "none_matched": "aucun",
-    },
-    "en": {
-        "title": "Search — biotherapies and bioproduction", "search": "Search", "placeholder":
-        "Ask a question, in French or English", "all_langs": "All languages", "all_docs": "All documents",
-        "mode": "Mode", "hybrid": "hybrid", "semantic": "semantic", "keyword": "keyword", "results": "passages",
-        "none": "No passage found.", "page": "p.", "open_source": "Open the source", "in_context": "See in document",
-        "copy_citation": "Copy citation", "copied": "Citation copied", "also_in": "Also in", "nodate": "n.d.",
-        "language": "Language", "document": "Document", "other_ui": "Français", "next": "Next",
-        "prev": "Previous", "back": "Back to search", "section": "Section", "filters": "Filters",
-        "hint": "Tip: \"/\" puts the cursor in the search box.",
-        "why": "Why this rank", "semantic_score": "semantic closeness", "lang_offset": "language correction",
-        "keyword_score": "keywords", "weight": "weight", "matched": "words found", "passage_lang": "passage in",
-        "query_lang": "question in", "none_matched": "none",
-    },
-}  # fmt: skip
 PAGE_SIZE = 10
-
-
-def segments(text: str, marks: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
-    """Split ``text`` into (piece, css classes) so that marked ranges can be wrapped without raw HTML."""
-    cuts = sorted({0, len(text), *(p for a, b, _ in marks for p in (a, b) if 0 <= p <= len(text))})
-    out = []
-    for a, b in pairwise(cuts):
-        classes = " ".join(sorted({kind for s, e, kind in marks if s <= a and b <= e}))
-        out.append((text[a:b], classes))
-    return out
-
-
-def _hit_view(hit: Hit) -> dict[str, Any]:
-    marks = [(h.start, h.end, h.kind) for h in hit.highlights]
-    c = hit.citation
-    return {"hit": hit, "c": c, "segments": segments(hit.text, marks), "links": links(c, hit.quote()),
-            "also": [(o, links(o)) for o in hit.also_in]}  # fmt: skip
-
-
 MAX_DOC_OPTIONS = 300
+MULTI = ("lang", "doc", "publisher", "year")
 _OPTIONS: dict[str, list[dict[str, Any]]] = {}
+_HL = re.compile(r"^(\d{1,7})-(\d{1,7})$")
 
 
-def _doc_options(index: IndexReader, selected: str) -> list[dict[str, Any]]:
+def _doc_options(index: IndexReader, selected: list[str]) -> list[dict[str, Any]]:
     """The document filter's choices: the first MAX_DOC_OPTIONS titles (sorted once per generation) and the
-    selected one; a page listing 100,000 documents would cost more than the search."""
+    selected ones; a page listing 100,000 documents would cost more than the search."""
     if index.generation not in _OPTIONS:
         _OPTIONS.clear()
         docs = (
@@ -88,82 +44,106 @@ def _doc_options(index: IndexReader, selected: str) -> list[dict[str, Any]]:
         )
         _OPTIONS[index.generation] = sorted(docs, key=lambda d: d["title"].lower())[:MAX_DOC_OPTIONS]
     options = _OPTIONS[index.generation]
-    doc = index.document(selected) if selected else None
-    if doc is not None and all(d["doc_id"] != selected for d in options):
-        options = [doc, *options]
-    return options
+    known = {d["doc_id"] for d in options}
+    extra = [d for d in (index.document(s) for s in selected if s not in known) if d is not None]
+    return extra + options
 
 
 def _ui(request: Request) -> str:
     return "en" if request.query_params.get("ui") == "en" else "fr"
 
 
+def _page_state(request: Request, q: str) -> PageState:
+    qp = request.query_params
+    params = {k: [v[:200] for v in qp.getlist(k) if v][:20] for k in MULTI}
+    for k in ("mode", "explain", "offset"):
+        if qp.get(k):
+            params[k] = [qp[k][:10]]
+    return PageState(q, {k: v for k, v in params.items() if v}, _ui(request))
+
+
 @router.get("/", response_class=HTMLResponse)
 def search_page(
     request: Request,
     q: Annotated[str, Query(max_length=2000)] = "",
-    lang: Annotated[str, Query(max_length=3)] = "",
-    doc: Annotated[str, Query(max_length=200)] = "",
     mode: Annotated[str, Query(max_length=10)] = "hybrid",
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
     explain: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     state: State = request.app.state.kb
-    ui = _ui(request)
-    ctx: dict[str, Any] = {"request": request, "t": TEXT[ui], "ui": ui, "q": q, "lang": lang, "doc": doc,
-                           "mode": mode, "hits": [], "error": None, "result": None, "offset": offset, "explain": explain,
-                           "docs": _doc_options(state.live(), doc)}  # fmt: skip
+    index = state.live()
+    page, ui = _page_state(request, q), _ui(request)
+    t = TEXT[ui]
+    p = page.params
+    ctx: dict[str, Any] = {"request": request, "t": t, "ui": ui, "q": q, "mode": mode, "offset": offset,
+                           "explain": explain, "lang": (p.get("lang") or [""])[0], "doc": (p.get("doc") or [""])[0],
+                           "docs": _doc_options(index, p.get("doc", [])), "groups": [], "facets": [], "error": None,
+                           "result": None, "page": page, "hidden": _hidden(p)}  # fmt: skip
     if q.strip():
+        filters = Filters(languages=tuple(p.get("lang", [])), doc_ids=tuple(p.get("doc", [])),
+                          publishers=tuple(p.get("publisher", [])), years=tuple(p.get("year", [])))  # fmt: skip
         try:
-            result = search(state.live(), q, k=PAGE_SIZE, mode=mode, filters=Filters(lang or None, doc or None),
-                            offset=offset, max_chars=state.settings.limits.max_query_chars, explain=explain)  # fmt: skip
-            ctx["result"], ctx["hits"] = result, [_hit_view(h) for h in result.hits]
+            result = search(index, q, k=PAGE_SIZE, mode=mode, filters=filters, offset=offset, explain=explain,
+                            max_chars=state.settings.limits.max_query_chars, facets=FACETS)  # fmt: skip
+            ctx.update(result=result, groups=grouped(result.hits, page), facets=facet_views(result, index, page, t),
+                       exports=export_urls(page))  # fmt: skip
         except KBError as exc:
             ctx["error"] = exc.message
-    base = {
-        "q": q,
-        "lang": lang,
-        "doc": doc,
-        "mode": mode,
-        **({"ui": "en"} if ui == "en" else {}),
-        **({"explain": "1"} if explain else {}),
-    }
-    ctx["next_url"] = "/?" + urlencode(base | {"offset": offset + PAGE_SIZE})
-    ctx["prev_url"] = "/?" + urlencode(base | {"offset": max(0, offset - PAGE_SIZE)})
-    ctx["other_ui_url"] = "/?" + urlencode(
-        {k: v for k, v in base.items() if k != "ui"} | ({} if ui == "en" else {"ui": "en"})
-    )
+    ctx["next_url"] = page.url(offset=str(offset + PAGE_SIZE))
+    ctx["prev_url"] = page.url(offset=str(max(0, offset - PAGE_SIZE)) if offset > PAGE_SIZE else "")
+    ctx["other_ui_url"] = PageState(page.q, page.params, "fr" if ui == "en" else "en").url()
     status = 400 if ctx["error"] else 200
     return templates.TemplateResponse(request, "search.html", ctx, status_code=status)
 
 
+def _hidden(params: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Facet selections the form does not show, kept when the form is sent again."""
+    shown = {"lang": 1, "doc": 1}  # the first value of each sits in its <select>
+    return [(k, v) for k in ("lang", "doc", "publisher", "year") for v in params.get(k, [])[shown.get(k, 0) :]]
+
+
 @router.get("/documents/{doc_id}", response_class=HTMLResponse)
-def document_page(request: Request, doc_id: str, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
+def document_page(
+    request: Request,
+    doc_id: str,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    c: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+    hl: Annotated[str, Query(max_length=20)] = "",
+    q: Annotated[str, Query(max_length=2000)] = "",
+) -> HTMLResponse:
     state: State = request.app.state.kb
     index = state.live()
     doc = index.document(doc_id)
     text = index.page(doc_id, page) if doc else None
     if doc is None or text is None:
         raise NotFoundError(f"no document {doc_id[:100]!r} page {page}", field="doc_id")
-    chunks = index.page_passages(doc_id, page)
-    n_pages = doc["n_pages"]
     ui = _ui(request)
-    ctx = {"request": request, "t": TEXT[ui], "ui": ui, "doc": doc, "page": page, "n_pages": n_pages,
-           "blocks": _blocks(text, chunks)}  # fmt: skip
+    back = PageState(q, {}, ui)
+    m = _HL.match(hl)
+    sentence = (int(m.group(1)), int(m.group(2))) if m else None
+    ctx = {"request": request, "t": TEXT[ui], "ui": ui, "doc": doc, "page": page, "n_pages": doc["n_pages"],
+           "blocks": _blocks(text, index.page_passages(doc_id, page), c, sentence), "q": q,
+           "back_url": back.url() if q else "", "prev_url": document_url(doc_id, page - 1, back),
+           "next_url": document_url(doc_id, page + 1, back)}  # fmt: skip
     return templates.TemplateResponse(request, "document.html", ctx)
 
 
-def _blocks(text: str, chunks: list[Passage]) -> list[dict[str, Any]]:
-    """The page as a sequence of passages (each anchored #c<seq>) and the text between them."""
+def _blocks(text: str, chunks: list[Passage], current: int | None,
+            sentence: tuple[int, int] | None) -> list[dict[str, Any]]:  # fmt: skip
+    """The page as a sequence of passages (each anchored #c<seq>; the cited one marked as a block with its best
+    sentence singled out) and the text between them."""
     out: list[dict[str, Any]] = []
     pos = 0
     for c in sorted(chunks, key=lambda c: c.start):
         start = max(c.start, pos)
         if start > pos:
-            out.append({"id": None, "text": text[pos:start]})
+            out.append({"id": None, "segments": [(text[pos:start], "")]})
         if c.end > start:
-            out.append({"id": f"c{c.seq}", "text": text[start : c.end], "section": c.section})
+            cited = c.seq == current
+            marks = [(sentence[0], sentence[1], "sentence")] if cited and sentence else []
+            out.append({"id": f"c{c.seq}", "cited": cited, "section": c.section,
+                        "segments": segments(text, marks, start, c.end)})  # fmt: skip
         pos = max(pos, c.end)
     if pos < len(text):
-        out.append({"id": None, "text": text[pos:]})
+        out.append({"id": None, "segments": [(text[pos:], "")]})
     return out

@@ -1,4 +1,5 @@
-// Copy citation buttons and the "/" shortcut. No inline script: the page's CSP forbids it.
+// Copy citation buttons, the "/" shortcut, and focus on the cited passage. No inline script: the page's CSP
+// forbids it. Everything on the page works without this file.
 document.addEventListener("click", async (event) => {
   const button = event.target.closest("button.copy");
   if (!button) return;

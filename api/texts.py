@@ -1,0 +1,47 @@
+"""The words of the web page, in French (the default) and English (``?ui=en``)."""
+
+from __future__ import annotations
+
+TEXT = {
+    "fr": {
+        "title": "Recherche — biothérapies et bioproduction", "search": "Rechercher", "query_label": "Votre question",
+        "placeholder": "Posez une question, en français ou en anglais", "all_langs": "Toutes les langues",
+        "all_docs": "Tous les documents", "mode": "Type de recherche", "hybrid": "combinée (recommandée)",
+        "semantic": "par le sens", "keyword": "par les mots exacts", "advanced": "Options avancées",
+        "explain_label": "Expliquer le rang de chaque passage", "results": "passages", "none": "Aucun passage trouvé.",
+        "none_hint": "Essayez d'autres mots, ou retirez un filtre.", "page": "p.", "open_source": "Ouvrir la source",
+        "in_context": "Voir dans le document", "copy_citation": "Copier la citation", "copied": "Citation copiée",
+        "also_in": "Aussi dans", "nodate": "s. d.", "language": "Langue", "document": "Document",
+        "other_ui": "English", "next": "Suite", "prev": "Précédent", "back": "Retour aux résultats",
+        "back_search": "Nouvelle recherche", "section": "Section", "filters": "Filtres", "refine": "Affiner",
+        "show_passage": "Afficher le passage", "more_in_doc": "autres passages de ce document",
+        "one_more_in_doc": "autre passage de ce document", "publisher": "Éditeur", "year": "Année",
+        "remove": "retirer le filtre", "export": "Exporter les résultats", "csv": "tableur (CSV)", "ris": "Zotero (RIS)",
+        "hint": "Astuce : « / » place le curseur dans la recherche.", "skip": "Aller aux résultats",
+        "citation_label": "Citation à copier", "results_label": "Résultats", "passage_view": "Passage cité",
+        "why": "Pourquoi ce rang", "semantic_score": "proximité de sens", "lang_offset": "correction de langue",
+        "keyword_score": "mots-clés", "weight": "poids", "matched": "mots trouvés", "passage_lang": "passage en",
+        "query_lang": "question en", "none_matched": "aucun", "error_title": "La recherche n'a pas abouti",
+        "fr": "français", "en": "anglais", "selected": "sélectionné", "of_pages": "sur",
+    },
+    "en": {
+        "title": "Search — biotherapies and bioproduction", "search": "Search", "query_label": "Your question",
+        "placeholder": "Ask a question, in French or English", "all_langs": "All languages", "all_docs": "All documents",
+        "mode": "Kind of search", "hybrid": "combined (recommended)", "semantic": "by meaning",
+        "keyword": "by exact words", "advanced": "Advanced options", "explain_label": "Explain each passage's rank",
+        "results": "passages", "none": "No passage found.", "none_hint": "Try other words, or remove a filter.",
+        "page": "p.", "open_source": "Open the source", "in_context": "See in document", "copy_citation": "Copy citation",
+        "copied": "Citation copied", "also_in": "Also in", "nodate": "n.d.", "language": "Language",
+        "document": "Document", "other_ui": "Français", "next": "Next", "prev": "Previous",
+        "back": "Back to the results", "back_search": "New search", "section": "Section", "filters": "Filters",
+        "refine": "Refine", "show_passage": "Show the passage", "more_in_doc": "more passages from this document",
+        "one_more_in_doc": "more passage from this document", "publisher": "Publisher", "year": "Year",
+        "remove": "remove the filter", "export": "Export the results", "csv": "spreadsheet (CSV)", "ris": "Zotero (RIS)",
+        "hint": "Tip: \"/\" puts the cursor in the search box.", "skip": "Skip to the results",
+        "citation_label": "Citation to copy", "results_label": "Results", "passage_view": "Cited passage",
+        "why": "Why this rank", "semantic_score": "semantic closeness", "lang_offset": "language correction",
+        "keyword_score": "keywords", "weight": "weight", "matched": "words found", "passage_lang": "passage in",
+        "query_lang": "question in", "none_matched": "none", "error_title": "The search did not go through",
+        "fr": "French", "en": "English", "selected": "selected", "of_pages": "of",
+    },
+}  # fmt: skip
