@@ -39,10 +39,11 @@ from api.state import State
 from kb.backend import IndexReader
 from kb.engine import search
 from kb.errors import InputError, LimitError, NotFoundError, document_error
+from kb.fetch import fetch
 from kb.ingest import DOC_ID, Source, ingest, remove
 from kb.loaders import sniff
 from kb.textutil import slugify
-from kb.types import Filters, SearchResult
+from kb.types import Filters, IngestReport, SearchResult
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
@@ -144,7 +145,8 @@ def documents(request: Request, offset: Annotated[int, Query(ge=0)] = 0,
 def document(request: Request, doc_id: str) -> DocumentDetail:
     index = _state(request).live()
     doc = _document(index, doc_id)
-    pages = [PageSummary(n=n, characters=size) for n, size in index.page_sizes(doc_id)]
+    ocr = index.ocr_pages(doc_id)
+    pages = [PageSummary(n=n, characters=size, ocr=n in ocr) for n, size in index.page_sizes(doc_id)]
     return DocumentDetail(**_doc_out(doc).model_dump(), pages=pages)
 
 
@@ -157,7 +159,7 @@ def page(request: Request, doc_id: str, n: Annotated[int, PathParam(ge=1, le=1_0
         raise NotFoundError(f"document {doc_id[:100]!r} has no page {n}", field="n")
     chunks = [ChunkSpan(chunk_id=c.chunk_id, start=c.start, end=c.end, section=c.section, language=c.language)
               for c in index.page_passages(doc_id, n)]  # fmt: skip
-    return PageOut(doc_id=doc_id, n=n, text=text, chunks=chunks)
+    return PageOut(doc_id=doc_id, n=n, text=text, chunks=chunks, ocr=n in index.ocr_pages(doc_id))
 
 
 @router.get("/health", response_model=HealthOut, summary="Liveness and index facts")
@@ -169,7 +171,7 @@ def health(request: Request) -> HealthOut:
                      writes_enabled=bool(state.settings.api_key))  # fmt: skip
 
 
-_SAFE_EXT = re.compile(r"\.(pdf|html?|xhtml|txt|text|md|markdown|jsonl|ndjson)$", re.IGNORECASE)
+_SAFE_EXT = re.compile(r"\.(pdf|docx|odt|html?|xhtml|txt|text|md|markdown|jsonl|ndjson)$", re.IGNORECASE)
 
 
 def _upload_name(filename: str) -> str:
@@ -189,7 +191,12 @@ def _read_limited(file: UploadFile, limit: int) -> bytes:
              summary="Upload a document (API key); searchable when the call returns")  # fmt: skip
 def upload(
     request: Request,
-    file: Annotated[UploadFile, File(description="PDF, HTML, text, Markdown or BEIR JSON Lines")],
+    file: Annotated[
+        UploadFile | None, File(description="PDF, Word, OpenDocument, HTML, text, Markdown or BEIR JSON Lines")
+    ] = None,
+    url: Annotated[
+        str | None, Form(max_length=2000, description="instead of a file: a web page (or file) to fetch")
+    ] = None,
     doc_id: Annotated[str | None, Form(max_length=200)] = None,
     title: Annotated[str | None, Form(max_length=500)] = None,
     publisher: Annotated[str | None, Form(max_length=200)] = None,
@@ -200,16 +207,31 @@ def upload(
 ) -> IngestOut:
     state = _state(request)
     state.check_key(authorization)
-    name = _upload_name(file.filename or "upload")
-    data = _read_limited(file, state.settings.limits.max_upload_bytes)
-    sniff(name, data)  # by content: empty, binary or mislabelled files are refused before any work
+    if (file is None) == (not url):
+        raise InputError("send a file, or a url to fetch (one of them)", field="file")
     if doc_id is not None and not DOC_ID.match(doc_id):
         raise InputError(
             "doc_id must be 1–200 characters of A–Z a–z 0–9 . _ : - (starting with a letter or digit)", field="doc_id"
         )
+    limit = state.settings.limits.max_upload_bytes
+    if file is not None:
+        name = _upload_name(file.filename or "upload")
+        data, key = _read_limited(file, limit), f"upload:{doc_id or Path(name).stem}"
+    else:
+        page = fetch(str(url), limit, state.settings.allow_private_urls)
+        name, data, key, source_url = page.name, page.data, f"url:{url}", source_url or page.url
+    sniff(name, data)  # by content: empty, binary or mislabelled files are refused before any work
     meta = {k: v for k, v in dict(id=doc_id, title=title, publisher=publisher, source_url=source_url,
                                      date=date, language=language).items() if v}  # fmt: skip
-    key = f"upload:{doc_id or Path(name).stem}"
+    report = _ingest_one(state, name, data, key, meta)
+    outcome = report.outcomes[0]
+    if outcome.status == "failed":
+        raise document_error(outcome.error_code or "bad_document", outcome.message or "cannot ingest", "file")
+    return IngestOut(status=outcome.status, doc_ids=outcome.doc_ids, message=outcome.message, documents=report.documents,
+                     chunks=report.chunks, generation=report.generation)  # fmt: skip
+
+
+def _ingest_one(state: State, name: str, data: bytes, key: str, meta: dict[str, str]) -> IngestReport:
     folder = state.settings.index_dir / "uploads" / uuid.uuid4().hex
     folder.mkdir(parents=True)
     try:
@@ -219,11 +241,7 @@ def upload(
             state.reload()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    outcome = report.outcomes[0]
-    if outcome.status == "failed":
-        raise document_error(outcome.error_code or "bad_document", outcome.message or "cannot ingest", "file")
-    return IngestOut(status=outcome.status, doc_ids=outcome.doc_ids, message=outcome.message, documents=report.documents,
-                     chunks=report.chunks, generation=report.generation)  # fmt: skip
+    return report
 
 
 @router.delete("/documents/{doc_id}", response_model=DeleteOut, responses=WRITE_ERRORS,

@@ -162,6 +162,7 @@ class DocumentList(BaseModel):
 class PageSummary(BaseModel):
     n: int
     characters: int
+    ocr: bool = Field(False, description="the page's text was recognised from its image (OCR)")
 
 
 class DocumentDetail(DocumentOut):
@@ -180,6 +181,7 @@ class PageOut(BaseModel):
     doc_id: str
     n: int
     text: str
+    ocr: bool = Field(False, description="the text was recognised from the page's image (OCR)")
     chunks: list[ChunkSpan]
 
 

@@ -23,6 +23,7 @@ TEXT = {
         "keyword_score": "mots-clés", "weight": "poids", "matched": "mots trouvés", "passage_lang": "passage en",
         "query_lang": "question en", "none_matched": "aucun", "error_title": "La recherche n'a pas abouti",
         "fr": "français", "en": "anglais", "selected": "sélectionné", "of_pages": "sur",
+        "ocr_note": "Le texte de cette page a été reconnu automatiquement sur son image (OCR) : il peut contenir des erreurs.",
     },
     "en": {
         "title": "Search — biotherapies and bioproduction", "search": "Search", "query_label": "Your question",
@@ -43,5 +44,6 @@ TEXT = {
         "keyword_score": "keywords", "weight": "weight", "matched": "words found", "passage_lang": "passage in",
         "query_lang": "question in", "none_matched": "none", "error_title": "The search did not go through",
         "fr": "French", "en": "English", "selected": "selected", "of_pages": "of",
+        "ocr_note": "This page's text was recognised from its image (OCR): it may contain errors.",
     },
 }  # fmt: skip

@@ -123,7 +123,7 @@ def document_page(
     sentence = (int(m.group(1)), int(m.group(2))) if m else None
     ctx = {"request": request, "t": TEXT[ui], "ui": ui, "doc": doc, "page": page, "n_pages": doc["n_pages"],
            "blocks": _blocks(text, index.page_passages(doc_id, page), c, sentence), "q": q,
-           "back_url": back.url() if q else "", "prev_url": document_url(doc_id, page - 1, back),
+           "back_url": back.url() if q else "", "ocr": page in index.ocr_pages(doc_id), "prev_url": document_url(doc_id, page - 1, back),
            "next_url": document_url(doc_id, page + 1, back)}  # fmt: skip
     return templates.TemplateResponse(request, "document.html", ctx)
 

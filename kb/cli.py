@@ -36,11 +36,13 @@ def _say(msg: str) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from kb.embedding import load_embedder
+    from kb.fetch import is_url
     from kb.ingest import ingest
 
     settings = _settings(args)
-    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
-    report = ingest(paths, settings, load_embedder(settings), keep_deleted=args.keep_deleted, progress=_say)
+    urls = [p for p in args.paths if is_url(p)]
+    paths = [Path(p) for p in args.paths if not is_url(p)] or ([] if urls else [settings.corpus_dir])
+    report = ingest(paths, settings, load_embedder(settings), keep_deleted=args.keep_deleted, progress=_say, urls=urls)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -201,7 +203,9 @@ def parser() -> argparse.ArgumentParser:
         sp.set_defaults(func=func)
         return sp
 
-    sp = command("ingest", cmd_ingest, "parse, chunk and index files and folders (default: the shipped corpus)")
+    sp = command(
+        "ingest", cmd_ingest, "parse, chunk and index files, folders and web pages by URL (default: the shipped corpus)"
+    )
     sp.add_argument("paths", nargs="*")
     sp.add_argument("--keep-deleted", action="store_true", help="keep documents whose file has gone")
     sp.add_argument("--json", action="store_true")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,8 @@ from typing import Any
 from kb.backend import Change, IndexBackend, IndexReader, backend_for
 from kb.chunking import chunk
 from kb.embedding import Embedder
-from kb.errors import DocumentError, InputError, LimitError, NotFoundError
+from kb.errors import DocumentError, InputError, KBError, LimitError, NotFoundError
+from kb.fetch import fetch
 from kb.hashing import file_hash
 from kb.langid import detect, passage_language
 from kb.loaders import Parsed
@@ -89,13 +91,38 @@ def ingest(
     keep_deleted: bool = False,
     progress: Progress | None = None,
     sources: list[Source] | None = None,
+    urls: list[str] | None = None,
 ) -> IngestReport:
-    """Ingest files and folders into ``settings.index_dir``; returns what happened to each file."""
+    """Ingest files, folders and web pages (``urls``) into the index; returns what happened to each."""
+    with tempfile.TemporaryDirectory(prefix="kb-fetch-") as tmp:
+        fetched, failed = _fetch_all(urls or [], settings, Path(tmp))
+        return _ingest(paths, settings, embedder, keep_deleted, progress, sources, fetched, failed)
+
+
+def _fetch_all(urls: list[str], settings: Settings, folder: Path) -> tuple[list[Source], list[FileOutcome]]:
+    """Each URL fetched into ``folder`` as a source keyed by the URL; failures named."""
+    sources, failed = [], []
+    for i, url in enumerate(urls):
+        try:
+            page = fetch(url, settings.limits.max_file_bytes, settings.allow_private_urls)
+        except KBError as exc:
+            failed.append(FileOutcome(url, "failed", error_code=exc.code, message=exc.message))
+            continue
+        path = folder / f"{i}-{page.name}"
+        path.write_bytes(page.data)
+        sources.append(Source(path, f"url:{url}", page.name, {"source_url": page.url}))
+    return sources, failed
+
+
+def _ingest(paths: list[Path], settings: Settings, embedder: Embedder, keep_deleted: bool,
+            progress: Progress | None, sources: list[Source] | None, fetched: list[Source],
+            failed: list[FileOutcome]) -> IngestReport:  # fmt: skip
     say = progress or (lambda _msg: None)
     if sources is None:
         sources, roots, outcomes = discover(paths)
     else:
         roots, outcomes = [], []
+    sources, outcomes = sources + fetched, outcomes + failed
     backend = backend_for(settings)
     with backend.writing():
         store = backend.open(embedder) if backend.exists() else None

@@ -106,6 +106,9 @@ class LocalIndex:
     def page(self, doc_id: str, n: int) -> str | None:
         return self.store.page(doc_id, n)
 
+    def ocr_pages(self, doc_id: str) -> set[int]:
+        return self.store.ocr_pages(doc_id)
+
     def page_sizes(self, doc_id: str) -> list[tuple[int, int]]:
         return [(n, len(t)) for n, t in self.store.pages(doc_id)]
 

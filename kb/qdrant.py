@@ -206,6 +206,10 @@ class QdrantIndex:
         found = list(self._all(Cond([("eq", "rec", "page"), ("eq", "doc_id", doc_id), ("eq", "n", n)]), 1))
         return found[0]["text"] if found else None
 
+    def ocr_pages(self, doc_id: str) -> set[int]:
+        pages = self._all(Cond([("eq", "rec", "page"), ("eq", "doc_id", doc_id)]))
+        return {int(p["n"]) for p in pages if p.get("ocr")}
+
     def page_sizes(self, doc_id: str) -> list[tuple[int, int]]:
         pages = self._all(Cond([("eq", "rec", "page"), ("eq", "doc_id", doc_id)]))
         return sorted((int(p["n"]), len(p["text"])) for p in pages)

@@ -76,7 +76,7 @@ def _records(change: Change, terms: list[list[list[str]]], vid: int, g: int, avg
         meta_doc = doc.meta() | {"n_pages": len(doc.pages), "n_chunks": len(chunks), "paginated": doc.paginated}
         yield _rid("doc", doc.doc_id, g), {}, base | {"rec": "doc"} | meta_doc
         for p in doc.pages:
-            yield _rid("page", doc.doc_id, p.n, g), {}, base | {"rec": "page", "n": p.n, "text": p.text}
+            yield _rid("page", doc.doc_id, p.n, g), {}, base | {"rec": "page", "n": p.n, "text": p.text, "ocr": p.ocr}
 
 
 def _avgdl(meta: dict[str, Any], lengths: list[int]) -> float:

@@ -28,12 +28,12 @@ def _address_space() -> int:
         return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _child(conn: Connection, name: str, path: str, memory_mb: int, max_chars: int) -> None:
+def _child(conn: Connection, name: str, path: str, memory_mb: int, max_chars: int, ocr: str) -> None:
     try:
         limit = _address_space() + memory_mb * 2**20  # relative: the child inherits the parent's mappings
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         data = Path(path).read_bytes()
-        parsed = parse(name, data)
+        parsed = parse(name, data, ocr)
         chars = sum(len(p.text) for d in parsed.documents for p in d.pages)
         if chars > max_chars:
             raise LimitError(f"{name}: {chars:,} characters of text, over the {max_chars:,} limit", field=name)
@@ -56,7 +56,8 @@ def _child(conn: Connection, name: str, path: str, memory_mb: int, max_chars: in
 def _documents(payload: dict[str, Any]) -> Parsed:
     docs = []
     for d in payload["documents"]:
-        pages = [Page(n=p["n"], text=p["text"], sections=[Section(**s) for s in p["sections"]]) for p in d["pages"]]
+        pages = [Page(n=p["n"], text=p["text"], sections=[Section(**s) for s in p["sections"]], ocr=p.get("ocr", False))
+                 for p in d["pages"]]  # fmt: skip
         docs.append(Document(**{**d, "pages": pages}))
     return Parsed(docs, payload.get("warnings", []))
 
@@ -67,7 +68,9 @@ class _Job:
         self.name, self.limits = name, limits
         self.recv, send = ctx.Pipe(duplex=False)
         self.proc = ctx.Process(
-            target=_child, args=(send, name, str(path), limits.parse_memory_mb, limits.max_text_chars), daemon=True
+            target=_child,
+            args=(send, name, str(path), limits.parse_memory_mb, limits.max_text_chars, limits.ocr),
+            daemon=True,
         )
         self.proc.start()
         send.close()

@@ -6,7 +6,7 @@ kb never reads the environment itself: the CLI and the API call :func:`resolve` 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -30,6 +30,7 @@ class Limits:
     max_query_chars: int = 2000
     max_k: int = 100
     max_upload_bytes: int = 50 * 2**20
+    ocr: str = "auto"  # parser setting: recognise PDF pages without text (auto, when Tesseract is there) or off
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     workers: int = 2  # parser processes during ingest
     serve_workers: int = 1  # `kb serve` processes sharing the index's memory-mapped files
+    allow_private_urls: bool = False  # fetching URLs of loopback or private addresses (tests, intranets)
     index_backend: str = "local"  # local (SQLite + FAISS + tantivy) or qdrant
     qdrant_url: str | None = None  # a Qdrant server or cluster; None: Qdrant Edge in process, under index_dir
     qdrant_api_key: str | None = None
@@ -72,7 +74,11 @@ class Settings:
         return cls(**d)
 
 
-_ENV = {
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+_ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "KB_INDEX": ("index_dir", Path),
     "KB_CORPUS": ("corpus_dir", Path),
     "KB_MODEL": ("model", str),
@@ -88,18 +94,20 @@ _ENV = {
     "KB_WORKERS": ("workers", int),
     "KB_SERVE_WORKERS": ("serve_workers", int),
     "KB_BACKEND_INDEX": ("index_backend", str),
+    "KB_ALLOW_PRIVATE_URLS": ("allow_private_urls", _flag),
     "KB_QDRANT_URL": ("qdrant_url", str),
     "KB_QDRANT_API_KEY": ("qdrant_api_key", str),
     "KB_QDRANT_COLLECTION": ("qdrant_collection", str),
     "KB_QDRANT_SHARDS": ("qdrant_shards", int),
     "KB_QDRANT_REPLICAS": ("qdrant_replicas", int),
 }
-_LIMIT_ENV = {
+_LIMIT_ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "KB_PARSE_TIMEOUT": ("parse_timeout_s", float),
     "KB_PARSE_MEMORY_MB": ("parse_memory_mb", int),
     "KB_MAX_FILE_BYTES": ("max_file_bytes", int),
     "KB_MAX_TEXT_CHARS": ("max_text_chars", int),
     "KB_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
+    "KB_OCR": ("ocr", str),
 }
 
 

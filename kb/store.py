@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source_key);
 CREATE TABLE IF NOT EXISTS pages (
-    doc_id TEXT NOT NULL, n INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (doc_id, n)
+    doc_id TEXT NOT NULL, n INTEGER NOT NULL, text TEXT NOT NULL, ocr INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (doc_id, n)
 );
 CREATE TABLE IF NOT EXISTS chunks (
     vid INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -94,7 +95,8 @@ class Store:
             f"INSERT INTO documents ({','.join(DOC_COLUMNS)}) VALUES ({','.join('?' * len(DOC_COLUMNS))})",
             [row[k] for k in DOC_COLUMNS],
         )
-        c.executemany("INSERT INTO pages VALUES (?,?,?)", [(doc.doc_id, p.n, p.text) for p in doc.pages])
+        c.executemany("INSERT INTO pages (doc_id, n, text, ocr) VALUES (?,?,?,?)",
+                      [(doc.doc_id, p.n, p.text, int(p.ocr)) for p in doc.pages])  # fmt: skip
         c.executemany(
             "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
@@ -137,6 +139,13 @@ class Store:
     def documents(self, offset: int = 0, limit: int = -1) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT * FROM documents ORDER BY doc_id LIMIT ? OFFSET ?", (limit, offset))
         return [dict(r) for r in rows]
+
+    def ocr_pages(self, doc_id: str) -> set[int]:
+        """Pages whose text was recognised (none in an index written before OCR)."""
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(pages)")}
+        if "ocr" not in columns:
+            return set()
+        return {r[0] for r in self.conn.execute("SELECT n FROM pages WHERE doc_id = ? AND ocr = 1", (doc_id,))}
 
     def page(self, doc_id: str, n: int) -> str | None:
         row = self.conn.execute("SELECT text FROM pages WHERE doc_id = ? AND n = ?", (doc_id, n)).fetchone()

@@ -19,6 +19,7 @@ class Page:
     n: int
     text: str
     sections: list[Section] = field(default_factory=list)
+    ocr: bool = False  # the text was recognised from the page's image
 
 
 @dataclass

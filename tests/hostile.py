@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import zlib
 from pathlib import Path
+from typing import Any
 
 # expected outcome per file: an error code, or "added" where a bounded, partial result is right
 EXPECTED: dict[str, set[str]] = {}
@@ -99,4 +100,23 @@ def generate(folder: Path, big_text_mb: int = 200, bomb_gb: float = 2.0) -> dict
     put("utf16.txt", "Feuille de route contre les pénuries de médicaments.".encode("utf-16"), "added")
     put("empty.md", b"", "empty_file")
     put("blank.txt", b" \n\t\n", "empty_file")
+    office(folder, put)
     return expected
+
+
+def office(folder: Path, put: Any) -> None:
+    """Word and OpenDocument: a valid file each, then a zip bomb, a broken zip, a macro-enabled Word file
+    renamed .docx, an XML entity expansion ("billion laughs"), random bytes named .docx/.odt."""
+    from tests import makefiles
+
+    work = folder / ".make"
+    work.mkdir(exist_ok=True)
+    valid = makefiles.docx_file(work / "valid.docx")
+    put("valid.docx", valid.read_bytes(), "added")
+    put("valid.odt", makefiles.odt_file(work / "valid.odt").read_bytes(), "added")
+    put("zip-bomb.docx", makefiles.zip_bomb(work / "bomb.docx").read_bytes(), "limit_exceeded")
+    put("broken-zip.docx", valid.read_bytes()[: len(valid.read_bytes()) // 3], "broken_file")
+    put("macro.docx", makefiles.macro_docx(valid, work / "macro.docx").read_bytes(), "unsupported_type")
+    put("laughs.docx", makefiles.billion_laughs(valid, work / "laughs.docx").read_bytes(), "broken_file")
+    for ext in ("docx", "odt"):
+        put(f"random-bytes.{ext}", random.Random(ext).randbytes(20_000), "broken_file", "unsupported_type")

@@ -14,7 +14,8 @@ MD_EXT = {".md", ".markdown"}
 HTML_EXT = {".html", ".htm", ".xhtml"}
 JSONL_EXT = {".jsonl", ".ndjson"}
 PDF_EXT = {".pdf"}
-SUPPORTED = TEXT_EXT | MD_EXT | HTML_EXT | JSONL_EXT | PDF_EXT
+OFFICE_EXT = {".docx", ".odt"}
+SUPPORTED = TEXT_EXT | MD_EXT | HTML_EXT | JSONL_EXT | PDF_EXT | OFFICE_EXT
 
 
 @dataclass
@@ -24,7 +25,8 @@ class Parsed:
 
 
 def sniff(name: str, data: bytes) -> str:
-    """The loader kind for these bytes: pdf, html, markdown, text or jsonl. Raises on empty or unknown."""
+    """The loader kind for these bytes: pdf, docx, odt, html, markdown, text or jsonl. Raises on empty or
+    unknown."""
     ext = PurePath(name).suffix.lower()
     if not data.strip():
         raise EmptyFileError(f"{name}: empty file", field=name)
@@ -33,8 +35,13 @@ def sniff(name: str, data: bytes) -> str:
         return "pdf"
     if ext in PDF_EXT:
         raise BrokenFileError(f"{name}: not a PDF (no %PDF header): broken or mislabelled file", field=name)
+    if data.startswith(b"PK\x03\x04") or ext in OFFICE_EXT:
+        from kb.loaders.office import office_kind
+
+        return office_kind(name, data)
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnsupportedTypeError(f"{name}: binary content of unknown type (not PDF, HTML or text)", field=name)
+        raise UnsupportedTypeError(f"{name}: binary content of unknown type (not PDF, Word, OpenDocument, HTML or text)",
+                                   field=name)  # fmt: skip
     low = head.lstrip().lower()
     if ext in JSONL_EXT or _looks_like_jsonl(data):
         return "jsonl"
@@ -45,7 +52,8 @@ def sniff(name: str, data: bytes) -> str:
     if ext in TEXT_EXT or ext == "":
         return "text"
     raise UnsupportedTypeError(
-        f"{name}: unsupported file type {ext!r} (PDF, HTML, .txt, .md or BEIR .jsonl)", field=name
+        f"{name}: unsupported file type {ext!r} (PDF, Word .docx, OpenDocument .odt, HTML, .txt, .md or BEIR .jsonl)",
+        field=name,
     )
 
 
@@ -60,13 +68,18 @@ def _looks_like_jsonl(data: bytes) -> bool:
     return isinstance(obj, dict) and "_id" in obj and "text" in obj
 
 
-def parse(name: str, data: bytes) -> Parsed:
-    """Documents of one file (ids still empty, except JSON Lines which carry their own)."""
+def parse(name: str, data: bytes, ocr: str = "auto") -> Parsed:
+    """Documents of one file (ids still empty, except JSON Lines which carry their own); ``ocr``: auto (pages
+    without text are recognised when Tesseract is installed) or off."""
     kind = sniff(name, data)
     if kind == "pdf":
         from kb.loaders.pdf import load_pdf
 
-        return Parsed([load_pdf(name, data)])
+        return Parsed([load_pdf(name, data, ocr)])
+    if kind in ("docx", "odt"):
+        from kb.loaders.office import office_document
+
+        return Parsed([office_document(name, data, kind)])
     if kind == "html":
         from kb.loaders.html import html_document
 

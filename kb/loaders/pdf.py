@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import datetime
 
 from kb.errors import BrokenFileError, EncryptedError, NoTextError
+from kb.loaders import ocr
 from kb.textutil import clean
 from kb.types import Document, Page
 
@@ -21,22 +22,36 @@ _PAGE_NUMBER = re.compile(
 _HYPHEN = re.compile(r"(\w+)-\n(\w+)")
 
 
-def load_pdf(name: str, data: bytes) -> Document:
+def load_pdf(name: str, data: bytes, ocr_mode: str = "auto") -> Document:
     reader = _open(name, data)
     try:
         raw_pages = [_extract(page) for page in reader.pages]
     except Exception as exc:  # pypdf raises many kinds on broken streams
         raise BrokenFileError(f"{name}: broken PDF ({_short(exc)})", field=name) from exc
+    recognised = _ocr(name, data, raw_pages, ocr_mode)
+    raw_pages = [recognised.get(i, t) for i, t in enumerate(raw_pages)]
     texts = _strip_running_lines(_dehyphenate([clean(t) for t in raw_pages]))
     if not any(t.strip() for t in texts):
+        why = ocr.missing() if ocr_mode == "auto" else "OCR is off (KB_OCR=off)"
         raise NoTextError(
-            f"{name}: no text layer in {len(raw_pages)} page(s) (image-only or scanned PDF); "
-            "run OCR first (for example `ocrmypdf`) and ingest the result",
+            f"{name}: no text layer in {len(raw_pages)} page(s) (image-only or scanned PDF)"
+            + (" and no text recognised in them" if recognised else f"; {why}"),
             field=name,
         )
     title, date = _metadata(reader)
-    pages = [Page(n=i + 1, text=t) for i, t in enumerate(texts)]
+    pages = [Page(n=i + 1, text=t, ocr=i in recognised) for i, t in enumerate(texts)]
     return Document(doc_id="", title=title, pages=pages, kind="pdf", paginated=True, date=date)
+
+
+def _ocr(name: str, data: bytes, raw_pages: list[str], mode: str) -> dict[int, str]:
+    """Recognised text of the pages without a useful text layer (when OCR is on and installed)."""
+    todo = [i for i, t in enumerate(raw_pages) if ocr.useless(clean(t))]
+    if not todo or mode != "auto" or ocr.missing():
+        return {}
+    try:
+        return ocr.recognise(data, todo)
+    except Exception as exc:  # the renderer refuses some broken files pypdf could read
+        raise BrokenFileError(f"{name}: cannot render its pages for OCR ({_short(exc)})", field=name) from exc
 
 
 def _open(name: str, data: bytes):  # type: ignore[no-untyped-def]
