@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.auth import Guard, needed
 from api.state import State
 from kb.embedding import Embedder, load_embedder
 from kb.errors import KBError
@@ -28,18 +31,21 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 DOCS_CSP = "default-src 'self' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net"
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   headers: dict[str, str] | None = None) -> Response:  # fmt: skip
+    if status == 303 and headers:  # a page of a private deployment, without login: to the login form
+        return RedirectResponse(headers["location"], status_code=303)
     body = {"error": {"status": status, "code": code, "message": message, "field": field}}
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(KBError)
-    async def kb_error(_req: Request, exc: KBError) -> JSONResponse:
+    async def kb_error(_req: Request, exc: KBError) -> Response:
         return error_response(exc.status, exc.code, exc.message, exc.field)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(_req: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         loc = [str(x) for x in first.get("loc", []) if x not in ("query", "body", "path", "form", "header")
                and not isinstance(x, int)]  # fmt: skip
@@ -48,12 +54,12 @@ def _install_errors(app: FastAPI) -> None:
         return error_response(422, "validation_error", msg, field)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(_req: Request, exc: StarletteHTTPException) -> Response:
         codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 414: "uri_too_long"}
         return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def crash(_req: Request, exc: Exception) -> JSONResponse:
+    async def crash(_req: Request, exc: Exception) -> Response:
         logging.getLogger("kb.api").exception("unhandled error")
         return error_response(500, "internal_error", "internal error; the request was not completed")
 
@@ -84,6 +90,24 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])  # fmt: skip
 
 
+def openapi(app: FastAPI, private: bool) -> dict[str, Any]:
+    """The schema, saying which routes need a key and which scope (``x-scope``)."""
+    from fastapi.openapi.utils import get_openapi
+
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "an API key (kb keys add NAME --scope …)"}
+        }
+        for path, ops in schema["paths"].items():
+            for method, op in ops.items():
+                scope = needed(method.upper(), re.sub(r"\{[^}]+\}", "x", path), private)
+                if scope:
+                    op["security"], op["x-scope"] = [{"bearer": []}], scope
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
 def worker_app() -> FastAPI:
     """The app of one `kb serve --workers N` process: the settings the parent resolved, passed as JSON."""
     import os
@@ -111,7 +135,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     )
     app.state.kb = state
     _install_errors(app)
+    app.add_middleware(Guard, keys=state.keys, sessions=state.sessions, private=settings.private,
+                       max_searches=settings.max_searches, error=error_response)  # fmt: skip
     _install_middleware(app, settings)
+    app.openapi = lambda: openapi(app, settings.private)  # type: ignore[method-assign]
     app.include_router(routes.router)
     app.include_router(routes.files)
     app.include_router(web.router)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response
 
@@ -36,9 +37,10 @@ from api.schemas import (
     Year,
 )  # fmt: skip
 from api.state import State
+from kb import audit
 from kb.backend import IndexReader
 from kb.engine import search
-from kb.errors import InputError, LimitError, NotFoundError, document_error
+from kb.errors import InputError, KBError, LimitError, NotFoundError, document_error
 from kb.fetch import fetch
 from kb.ingest import DOC_ID, Source, ingest, remove
 from kb.loaders import sniff
@@ -51,7 +53,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = ERRORS | {
     code: {"model": ErrorOut, "description": text}
-    for code, text in ((401, "missing or wrong API key"), (403, "writes disabled"), (413, "file too large"),
+    for code, text in ((401, "no API key"), (403, "wrong, expired or revoked key, a search-only key, or writes "
+                       "disabled"), (413, "file too large"),
                        (415, "unsupported file type"), (507, "index could not be written"))
 }  # fmt: skip
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -203,10 +206,8 @@ def upload(
     source_url: Annotated[str | None, Form(max_length=2000)] = None,
     date: Annotated[str | None, Form(max_length=10)] = None,
     language: Annotated[str | None, Form(max_length=3)] = None,
-    authorization: Annotated[str | None, Header()] = None,
 ) -> IngestOut:
-    state = _state(request)
-    state.check_key(authorization)
+    state = _state(request)  # the key was checked (admin scope) before the body was read: api/auth.py
     if (file is None) == (not url):
         raise InputError("send a file, or a url to fetch (one of them)", field="file")
     if doc_id is not None and not DOC_ID.match(doc_id):
@@ -225,10 +226,20 @@ def upload(
                                      date=date, language=language).items() if v}  # fmt: skip
     report = _ingest_one(state, name, data, key, meta)
     outcome = report.outcomes[0]
+    action = {"updated": "replace"}.get(outcome.status, "upload")
+    _audit(request, action, ",".join(outcome.doc_ids) or doc_id, hashlib.sha256(data).hexdigest(),
+           outcome.status if outcome.status != "failed" else f"failed: {outcome.error_code}")  # fmt: skip
     if outcome.status == "failed":
         raise document_error(outcome.error_code or "bad_document", outcome.message or "cannot ingest", "file")
     return IngestOut(status=outcome.status, doc_ids=outcome.doc_ids, message=outcome.message, documents=report.documents,
                      chunks=report.chunks, generation=report.generation)  # fmt: skip
+
+
+def _audit(request: Request, action: str, doc_id: str | None, content_hash: str | None, outcome: str) -> None:
+    caller = getattr(request.state, "caller", None)
+    audit.record(_state(request).settings.index_dir, action, key=caller.name if caller else "-",
+                 client=request.client.host if request.client else "", doc_id=doc_id, content_hash=content_hash,
+                 outcome=outcome)  # fmt: skip
 
 
 def _ingest_one(state: State, name: str, data: bytes, key: str, meta: dict[str, str]) -> IngestReport:
@@ -246,12 +257,16 @@ def _ingest_one(state: State, name: str, data: bytes, key: str, meta: dict[str, 
 
 @router.delete("/documents/{doc_id}", response_model=DeleteOut, responses=WRITE_ERRORS,
                summary="Delete a document (API key)")  # fmt: skip
-def delete(request: Request, doc_id: str, authorization: Annotated[str | None, Header()] = None) -> DeleteOut:
+def delete(request: Request, doc_id: str) -> DeleteOut:
     state = _state(request)
-    state.check_key(authorization)
-    with state.write_lock:
-        report = remove([doc_id], state.settings, state.embedder)
-        state.reload()
+    try:
+        with state.write_lock:
+            report = remove([doc_id], state.settings, state.embedder)
+            state.reload()
+    except KBError as exc:
+        _audit(request, "delete", doc_id, None, f"failed: {exc.code}")
+        raise
+    _audit(request, "delete", doc_id, None, "deleted")
     return DeleteOut(deleted=[doc_id], documents=report.documents, chunks=report.chunks, generation=report.generation)
 
 

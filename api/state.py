@@ -8,16 +8,16 @@ so an upload is searchable everywhere once its call has returned.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
 
+from api.auth import Sessions
 from kb.backend import IndexBackend, IndexReader, backend_for
 from kb.embedding import Embedder
 from kb.engine import search
-from kb.errors import AuthError
+from kb.keys import KeyFile
 from kb.settings import Settings
 
 log = logging.getLogger("kb.api")
@@ -30,13 +30,19 @@ class State:
     embedder: Embedder
     backend: IndexBackend
     index: IndexReader
+    keys: KeyFile
+    sessions: Sessions
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _reload_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder) -> State:
         backend = backend_for(settings)
-        return cls(settings, embedder, backend, backend.open(embedder))
+        keys = KeyFile(settings.keys_file, settings.api_key)
+        sessions = Sessions(
+            (settings.keys_file.parent if settings.keys_file else settings.index_dir) / ".kb-session-secret"
+        )
+        return cls(settings, embedder, backend, backend.open(embedder), keys, sessions)
 
     def live(self) -> IndexReader:
         """The live generation, loaded first if another process (or a write) published a newer one."""
@@ -58,13 +64,3 @@ class State:
         for q in WARM_UP_QUERIES:
             search(self.index, q, k=10, highlight="auto")
         return time.perf_counter() - t0
-
-    def check_key(self, authorization: str | None) -> None:
-        key = self.settings.api_key or ""
-        if not key:
-            err = AuthError("write access is disabled: the server was started without an API key (KB_API_KEY)")
-            err.status, err.code = 403, "writes_disabled"
-            raise err
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), key.encode()):
-            raise AuthError("a valid API key is required: send 'Authorization: Bearer <key>'", field="Authorization")

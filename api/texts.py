@@ -24,6 +24,9 @@ TEXT = {
         "query_lang": "question en", "none_matched": "aucun", "error_title": "La recherche n'a pas abouti",
         "fr": "français", "en": "anglais", "selected": "sélectionné", "of_pages": "sur",
         "ocr_note": "Le texte de cette page a été reconnu automatiquement sur son image (OCR) : il peut contenir des erreurs.",
+        "login_title": "Connexion", "login_help": "Cette base documentaire est privée : saisissez votre clé d'accès.",
+        "key_label": "Clé d'accès", "login": "Se connecter", "logout": "Se déconnecter",
+        "login_failed": "Cette clé n'est pas valide (inconnue, expirée ou révoquée).",
     },
     "en": {
         "title": "Search — biotherapies and bioproduction", "search": "Search", "query_label": "Your question",
@@ -45,5 +48,8 @@ TEXT = {
         "query_lang": "question in", "none_matched": "none", "error_title": "The search did not go through",
         "fr": "French", "en": "English", "selected": "selected", "of_pages": "of",
         "ocr_note": "This page's text was recognised from its image (OCR): it may contain errors.",
+        "login_title": "Sign in", "login_help": "This knowledge base is private: enter your access key.",
+        "key_label": "Access key", "login": "Sign in", "logout": "Sign out",
+        "login_failed": "This key is not valid (unknown, expired or revoked).",
     },
 }  # fmt: skip

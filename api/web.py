@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from api.auth import COOKIE, SESSION_S
 from api.state import State
 from api.texts import TEXT
 from api.views import State as PageState
@@ -76,6 +77,7 @@ def search_page(
     t = TEXT[ui]
     p = page.params
     ctx: dict[str, Any] = {"request": request, "t": t, "ui": ui, "q": q, "mode": mode, "offset": offset,
+                           "signed_in": _signed_in(request),
                            "explain": explain, "lang": (p.get("lang") or [""])[0], "doc": (p.get("doc") or [""])[0],
                            "docs": _doc_options(index, p.get("doc", [])), "groups": [], "facets": [], "error": None,
                            "result": None, "page": page, "hidden": _hidden(p)}  # fmt: skip
@@ -102,6 +104,53 @@ def _hidden(params: dict[str, list[str]]) -> list[tuple[str, str]]:
     return [(k, v) for k in ("lang", "doc", "publisher", "year") for v in params.get(k, [])[shown.get(k, 0) :]]
 
 
+def _signed_in(request: Request) -> bool:
+    state: State = request.app.state.kb
+    return state.settings.private and getattr(request.state, "caller", None) is not None
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: Annotated[str, Query(max_length=2000)] = "/") -> HTMLResponse:
+    ui = _ui(request)
+    ctx = {"request": request, "t": TEXT[ui], "ui": ui, "next": _local(next), "error": None}
+    return templates.TemplateResponse(request, "login.html", ctx)
+
+
+@router.post("/login", response_model=None)
+async def login(request: Request) -> Response:
+    """A key typed in the login form becomes an HttpOnly, SameSite=Strict cookie (Secure under https) that
+    names the key, not the key itself."""
+    import anyio.to_thread
+
+    form = await request.form()
+    state: State = request.app.state.kb
+    key, nxt = str(form.get("key", ""))[:200], _local(str(form.get("next", "/")))
+    ui = "en" if form.get("ui") == "en" else "fr"
+    try:
+        caller = await anyio.to_thread.run_sync(state.keys.check, key)
+    except KBError:
+        ctx = {"request": request, "t": TEXT[ui], "ui": ui, "next": nxt, "error": TEXT[ui]["login_failed"]}
+        return templates.TemplateResponse(request, "login.html", ctx, status_code=403)
+    key_id = key.split("_")[1] if key.startswith("kb_") else "legacy"
+    response = RedirectResponse(nxt, status_code=303)
+    https = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+    response.set_cookie(COOKIE, state.sessions.make(caller, key_id), max_age=SESSION_S, httponly=True,
+                        samesite="strict", secure=https, path="/")  # fmt: skip
+    return response
+
+
+@router.post("/logout", response_model=None)
+def logout(request: Request) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+def _local(url: str) -> str:
+    """Where to go after login: a path of this site only (no open redirect)."""
+    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
+
+
 @router.get("/documents/{doc_id}", response_class=HTMLResponse)
 def document_page(
     request: Request,
@@ -122,6 +171,7 @@ def document_page(
     m = _HL.match(hl)
     sentence = (int(m.group(1)), int(m.group(2))) if m else None
     ctx = {"request": request, "t": TEXT[ui], "ui": ui, "doc": doc, "page": page, "n_pages": doc["n_pages"],
+           "signed_in": _signed_in(request),
            "blocks": _blocks(text, index.page_passages(doc_id, page), c, sentence), "q": q,
            "back_url": back.url() if q else "", "ocr": page in index.ocr_pages(doc_id), "prev_url": document_url(doc_id, page - 1, back),
            "next_url": document_url(doc_id, page + 1, back)}  # fmt: skip

@@ -137,7 +137,8 @@ def cpu_s(pid: int | None = None) -> float:
 
 
 async def client(c: httpx.AsyncClient, url: str, until: float, lat: list[float], errors: list[str],
-                 answers: list[dict[str, object]], request: str) -> None:  # fmt: skip
+                 answers: list[dict[str, object]], request: str, rejected: list[float]) -> None:  # fmt: skip
+    """One user: a search, then the next as soon as it is answered; after a 429, waits as Retry-After says."""
     rng = random.Random()
     pool = queries()
     path, params = REQUESTS[request]
@@ -145,6 +146,10 @@ async def client(c: httpx.AsyncClient, url: str, until: float, lat: list[float],
         t0 = time.perf_counter()
         try:
             r = await c.get(url + path, params={"q": rng.choice(pool), **params})
+            if r.status_code == 429:
+                rejected.append((time.perf_counter() - t0) * 1000)
+                await asyncio.sleep(float(r.headers.get("retry-after", "1")))
+                continue
             if r.status_code != 200:
                 errors.append(f"{r.status_code} {r.text[:100]}")
             elif request != "page":
@@ -160,17 +165,19 @@ async def level(url: str, clients: int, seconds: float, request: str,
     lat: list[float] = []
     errors: list[str] = []
     answers: list[dict[str, object]] = []
+    rejected: list[float] = []
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=clients)) as c:
         until = time.perf_counter() + seconds
         t0, me0, srv0 = time.perf_counter(), cpu_s(), cpu_s(server_pid) if server_pid else 0.0
-        await asyncio.gather(*(client(c, url, until, lat, errors, answers, request) for _ in range(clients)))
+        await asyncio.gather(*(client(c, url, until, lat, errors, answers, request, rejected) for _ in range(clients)))
         wall, me, srv = time.perf_counter() - t0, cpu_s() - me0, cpu_s(server_pid) - srv0 if server_pid else 0.0
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
+    rq = statistics.quantiles(rejected, n=100) if len(rejected) > 1 else rejected * 99 or [0.0] * 99
     return {"request": request, "clients": clients, "requests": len(lat), "errors": len(errors), "error_samples": errors[:3],
             "throughput_rps": round(len(lat) / wall, 1), "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1),
             "p99_ms": round(q[98], 1), "server_cpu_ms_per_search": round(srv * 1000 / max(1, len(lat)), 1),
             "server_cores_busy": round(srv / wall, 2), "load_generator_cores_busy": round(me / wall, 2),
-            "_answers": answers}  # fmt: skip
+            "rejected_429": len(rejected), "rejected_p99_ms": round(rq[98], 1), "_answers": answers}  # fmt: skip
 
 
 async def writes_under_load(url: str, key: str, seconds: float) -> dict[str, object]:
@@ -207,7 +214,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--index", required=True, type=Path)
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--clients", default="1,8,32")
+    ap.add_argument("--clients", default="1,8,32,64")
     ap.add_argument("--requests", default="page,api,api-terms")
     ap.add_argument("--workers", type=int, default=1, help="kb serve processes")
     ap.add_argument("--no-writes", action="store_true", help="skip the write under load")

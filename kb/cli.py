@@ -179,6 +179,45 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    from kb import audit
+    from kb.keys import KeyFile
+
+    settings = _settings(args)
+    path = Path(args.keys) if args.keys else settings.keys_file
+    keys = KeyFile(path)
+    if args.action == "list":
+        for k in keys.entries():
+            state = "expired" if k.expired() else "active"
+            print(f"{k.name:<24} {k.scope:<7} created {k.created}  expires {k.expires or 'never':<25} {state}")
+        return 0
+    if not args.name:
+        raise KBError(f"kb keys {args.action} needs a NAME")
+    if args.action == "add":
+        key = keys.add(args.name, args.scope, args.expires)
+        audit.record(settings.index_dir, "key_add", key="cli", client="cli", outcome=f"{args.name} ({args.scope})")
+        print(key)
+        _say(f"key {args.name!r} ({args.scope}) added to {path}; it is shown this once: keep it now")
+        return 0
+    keys.revoke(args.name)
+    audit.record(settings.index_dir, "key_revoke", key="cli", client="cli", outcome=args.name)
+    _say(f"key {args.name!r} revoked")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from kb import audit
+
+    for entry in audit.read(_settings(args).index_dir, args.since):
+        if args.json:
+            print(json.dumps(entry, ensure_ascii=False))
+        else:
+            what = " ".join(str(entry.get(k) or "") for k in ("doc_id", "content_hash") if entry.get(k))
+            print(f"{entry['time']}  {entry['action']:<10} {entry['key']:<16} {entry.get('client', ''):<15} "
+                  f"{entry['outcome']:<20} {what}")  # fmt: skip
+    return 0
+
+
 def cmd_model(args: argparse.Namespace) -> int:
     from kb.embedding import default_model_path, load_embedder
 
@@ -237,6 +276,15 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-typos", action="store_true", help="without typo tolerance (to measure it)")
     sp.add_argument("--out", help="JSON report path")
     command("model", cmd_model, "build (offline) and load the embedding model")
+    sp = command("keys", cmd_keys, "API keys with a scope (search or admin), kept hashed in the keys file")
+    sp.add_argument("action", choices=["add", "list", "revoke"])
+    sp.add_argument("name", nargs="?")
+    sp.add_argument("--scope", default="search", choices=["search", "admin"])
+    sp.add_argument("--expires", help="ISO date or time after which the key no longer works")
+    sp.add_argument("--keys", help="keys file (default: KB_KEYS_FILE)")
+    sp = command("audit", cmd_audit, "the audit log of writes and key changes (audit.jsonl beside the index)")
+    sp.add_argument("--since", help="from this ISO date or time on")
+    sp.add_argument("--json", action="store_true")
     for ep in entry_points(group="kb.commands"):  # `kb serve` comes from the api package: kb never imports it
         ep.load()(command)
     return p

@@ -48,7 +48,10 @@ class Settings:
     exact_max: int = 50_000  # above this many passages the dense index is HNSW
     chunk: ChunkParams = field(default_factory=ChunkParams)
     limits: Limits = field(default_factory=Limits)
-    api_key: str | None = None
+    api_key: str | None = None  # one admin key (KB_API_KEY); scoped keys live in the keys file
+    keys_file: Path | None = None  # KB_KEYS_FILE: hashed keys with scopes (kb keys add/list/revoke)
+    private: bool = False  # KB_PRIVATE=1: every route but the health check needs a search or admin key
+    max_searches: int = 12  # searches admitted at once by `kb serve`; the next gets 429 with Retry-After
     cors_origins: tuple[str, ...] = ()
     workers: int = 2  # parser processes during ingest
     serve_workers: int = 1  # `kb serve` processes sharing the index's memory-mapped files
@@ -69,8 +72,8 @@ class Settings:
         d = json.loads(text)
         d["chunk"], d["limits"] = ChunkParams(**d["chunk"]), Limits(**d["limits"])
         d["cors_origins"] = tuple(d["cors_origins"])
-        for name in ("index_dir", "corpus_dir", "cache_dir"):
-            d[name] = Path(d[name])
+        for name in ("index_dir", "corpus_dir", "cache_dir", "keys_file"):
+            d[name] = Path(d[name]) if d[name] else None
         return cls(**d)
 
 
@@ -91,6 +94,9 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "KB_BATCH_SIZE": ("batch_size", int),
     "KB_EXACT_MAX": ("exact_max", int),
     "KB_API_KEY": ("api_key", str),
+    "KB_KEYS_FILE": ("keys_file", Path),
+    "KB_PRIVATE": ("private", _flag),
+    "KB_MAX_SEARCHES": ("max_searches", int),
     "KB_WORKERS": ("workers", int),
     "KB_SERVE_WORKERS": ("serve_workers", int),
     "KB_BACKEND_INDEX": ("index_backend", str),
@@ -122,7 +128,7 @@ def resolve(env: Mapping[str, str], **overrides: object) -> Settings:
     limits = {name: conv(env[var]) for var, (name, conv) in _LIMIT_ENV.items() if env.get(var)}
     known = {f.name for f in fields(Settings)}
     values.update({k: v for k, v in overrides.items() if v is not None and k in known})
-    for name in ("index_dir", "corpus_dir", "cache_dir"):
+    for name in ("index_dir", "corpus_dir", "cache_dir", "keys_file"):
         if name in values:
             values[name] = Path(str(values[name]))
     settings = Settings(**values)  # type: ignore[arg-type]

@@ -1,5 +1,5 @@
-"""Fuzz the API against its own OpenAPI schema (in process, real model and index): no 5xx, and every
-response matches the schema."""
+"""Fuzz the API against its own OpenAPI schema (in process, real model and index, a private deployment, with
+a search key and with an admin key): no 5xx, and every response matches the schema."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from schemathesis.checks import (
 
 from api.app import create_app
 from kb.embedding import Embedder
+from kb.keys import KeyFile
 from kb.settings import Settings
 
 # the schema cannot say that a query of only spaces is refused (400), so "positive data acceptance" is left out
@@ -25,17 +26,23 @@ CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture(scope="module")
-def app(served_index: Path, base_settings: Settings, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def keyed(served_index: Path, base_settings: Settings, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A private deployment (every route needs a key) with a search key and an admin key."""
     import shutil
 
-    index = tmp_path_factory.mktemp("fuzz") / "index"
-    shutil.copytree(served_index, index)
-    # writes enabled with a key the fuzzer does not know: write endpoints must answer 401, never 5xx
-    return create_app(replace(base_settings, index_dir=index, api_key="secret-not-given"), embedder)
+    where = tmp_path_factory.mktemp("fuzz")
+    shutil.copytree(served_index, where / "index")
+    kf = KeyFile(where / "keys.json")
+    keys = {"search": kf.add("fuzz-search", "search"), "admin": kf.add("fuzz-admin", "admin")}
+    settings = replace(base_settings, index_dir=where / "index", keys_file=where / "keys.json", private=True)
+    return create_app(settings, embedder), keys
 
 
-def test_api_conforms_to_its_schema(app) -> None:  # type: ignore[no-untyped-def]
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+@pytest.mark.parametrize("scope", ["search", "admin"])
+def test_api_conforms_to_its_schema(keyed, scope: str) -> None:  # type: ignore[no-untyped-def]
+    app, keys = keyed
+    auth = {"Authorization": f"Bearer {keys[scope]}"}
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=auth)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 7
     checked = []
@@ -44,7 +51,7 @@ def test_api_conforms_to_its_schema(app) -> None:  # type: ignore[no-untyped-def
         @given(case=op.as_strategy())
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def check(case) -> None:  # type: ignore[no-untyped-def]
-            response = case.call()
+            response = case.call(headers=auth)
             assert response.status_code < 500, (case.method, case.formatted_path, response.text[:300])
             case.validate_response(response, checks=CHECKS)
 

@@ -56,11 +56,19 @@ def test_uploads_checked_by_content(server: Server) -> None:
 
 def test_key_checks(server: Server) -> None:
     files = {"file": ("a.txt", b"texte")}
-    for headers in ({}, {"Authorization": "Bearer"}, {"Authorization": "Basic dGVzdA=="}, {"Authorization": "Bearer test-key-12"},
-                    {"Authorization": "Bearer test-key-1234"}, {"Authorization": "test-key-123"}):  # fmt: skip
-        assert_error(
-            httpx.post(server.url + "/api/v1/documents", files=files, headers=headers, timeout=60), 401, "unauthorized"
+    for headers in (
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic dGVzdA=="},
+        {"Authorization": "test-key-123"},
+    ):
+        r = httpx.post(server.url + "/api/v1/documents", files=files, headers=headers, timeout=60)
+        assert_error(r, 401, "unauthorized")  # no credential
+    for key in ("test-key-12", "test-key-1234", "TEST-KEY-123", "kb_00000000_" + "x" * 32):
+        r = httpx.post(
+            server.url + "/api/v1/documents", files=files, headers={"Authorization": f"Bearer {key}"}, timeout=60
         )
+        assert_error(r, 403, "forbidden")  # a wrong one
 
 
 def test_size_limits(server: Server) -> None:

@@ -249,3 +249,33 @@ def test_page_view_of_a_long_document(browser: Any, server: Server) -> None:
         assert page.locator("#q").input_value() == "délégation de signature"
     finally:
         httpx.delete(server.url + "/api/v1/documents/jorf", headers=KEY, timeout=300)
+
+
+def test_private_deployment_login_search_logout(browser: Any, served_index: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from kb.keys import KeyFile
+
+    shutil.copytree(served_index, tmp_path / "index")
+    key = KeyFile(tmp_path / "keys.json").add("reader", "search")
+    srv = Server(tmp_path / "index", extra_env={"KB_KEYS_FILE": str(tmp_path / "keys.json"), "KB_PRIVATE": "1"})
+    try:
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.goto(srv.url + "/?q=stock")
+        assert "/login" in page.url and page.locator("#key").get_attribute("type") == "password"
+        assert axe(page) == []
+        page.fill("#key", "kb_00000000_" + "z" * 32)
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".error[role=alert]")
+        page.fill("#key", key)
+        page.keyboard.press("Enter")
+        page.wait_for_selector("li.hit")
+        assert "q=stock" in page.url  # back where the user was going
+        cookie = next(c for c in page.context.cookies() if c["name"] == "kb_session")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and key not in cookie["value"]
+        page.locator("form.logout button").click()
+        page.wait_for_selector("#key")
+        page.goto(srv.url + "/?q=stock")
+        assert "/login" in page.url
+    finally:
+        srv.stop()
