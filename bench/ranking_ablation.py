@@ -2,10 +2,11 @@
 
 Variants: the default; without the lexicon (keyword side matches the query's own words only); without the
 per-query language calibration of cosines; without the fading of keyword evidence when one passage stands
-out; with a fixed keyword weight of 0.75. Sets: the split benchmarks (test halves), Europarl mixed (first
+out; with a keyword weight of 0.75; and two alternatives tried: BM25 normalised per passage language, and
+keyword evidence re-ordering only the passages the dense side finds close. Sets: the split benchmarks (test halves), Europarl mixed (first
 600 queries) and CNIL (a French-only set, which must not move). Writes bench/out/ranking_ablation.json.
 
-    python bench/ranking_ablation.py [--limit N]
+    python bench/ranking_ablation.py [--limit N] [--only NAME,NAME]
 """
 
 from __future__ import annotations
@@ -46,6 +47,29 @@ def patched(obj: Any, name: str, value: Any) -> Iterator[None]:
         setattr(obj, name, old)
 
 
+def fuse_per_language(cands: list[kb.fusion.Candidate], floor: float | None) -> Any:
+    """The default fusion, but BM25 divided by the best BM25 *of the passage's language* (alternative tried)."""
+    _ranked, weight = _FUSE(cands, floor)
+    best: dict[str, float] = {}
+    for c in cands:
+        best[c.language] = max(best.get(c.language, 0.0), c.keyword)
+    for c in cands:
+        c.keyword_norm = c.keyword / best[c.language] if best[c.language] > 0 else 0.0
+        c.score = c.dense_norm + weight * c.keyword_norm
+    return sorted(cands, key=lambda c: -c.score), weight
+
+
+def fuse_gated(cands: list[kb.fusion.Candidate], floor: float | None) -> Any:
+    """Keyword evidence re-orders only the passages the dense side finds close (dense_norm ≥ 0.8)."""
+    _ranked, weight = _FUSE(cands, floor)
+    for c in cands:
+        c.score = c.dense_norm + (weight * c.keyword_norm if c.dense_norm >= 0.8 else 0.0)
+    return sorted(cands, key=lambda c: -c.score), weight
+
+
+_FUSE = kb.fusion.fuse
+
+
 def variants() -> dict[str, Callable[[], Any]]:
     empty = kb.lexicon.Lexicon({}, {})
     return {
@@ -54,17 +78,24 @@ def variants() -> dict[str, Callable[[], Any]]:
         "no language calibration": lambda: patched(kb.retrieval, "calibrate", lambda bg, q: Calibration({}, None)),
         "no fading (keyword weight always 0.5)": lambda: patched(kb.fusion, "STANDOUT", float("inf")),
         "keyword weight 0.75": lambda: patched(kb.fusion, "WEIGHT", 0.75),
+        "BM25 normalised per passage language": lambda: patched(kb.retrieval, "fuse", fuse_per_language),
+        "keyword re-orders only dense-close passages": lambda: patched(kb.retrieval, "fuse", fuse_gated),
     }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--only", help="comma-separated variant names (default: all); results merge into --out")
     ap.add_argument("--out", default="bench/out/ranking_ablation.json")
     args = ap.parse_args()
     settings = resolve(os.environ)
-    report: dict[str, Any] = {}
+    out = Path(args.out)
+    report: dict[str, Any] = json.loads(out.read_text()) if args.only and out.is_file() else {}
+    chosen = args.only.split(",") if args.only else list(variants())
     for name, patch in variants().items():
+        if name not in chosen:
+            continue
         report[name] = {}
         with patch():
             for label, folder, split, limit in SETS:
@@ -73,8 +104,8 @@ def main() -> None:
                 groups = r["modes"]["hybrid"].get("groups", {})
                 cells = " ".join(f"{g} {s['ndcg@10']:.3f}/{s['hit@1']:.3f}" for g, s in groups.items())
                 print(f"{name:40} {label:15} hybrid {r['modes']['hybrid']['ndcg@10']:.3f} | {cells}", flush=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
