@@ -1,6 +1,6 @@
 """Where a search's CPU goes: each stage of a hybrid search timed alone over the same real queries, then the
-whole search as the API's default request (highlight=auto), with highlight=terms, and the web page (in
-process, through the app); what the stages leave unexplained is fusion, SQLite reads, citations and Python.
+whole search as the API's default request (highlight=auto), with highlight=terms (with and without the four
+facets the page counts), and the web page (in process, through the app); what the stages leave unexplained is fusion, SQLite reads, citations and Python.
 
 With the HTTP benchmark's server CPU per search (bench/out/load.json) this says what limits `kb serve`:
 two cores give at most 2 / (CPU seconds per search) searches per second, and with 8 clients waiting on
@@ -111,10 +111,14 @@ def main() -> None:
     }
     highlight.CACHE = highlight.SentenceCache()
     terms_only = cost(qs, lambda q: search(index, q, highlight="terms"))
+    facets = ("document", "publisher", "year", "language")  # what the page asks for
+    terms_facets = cost(qs, lambda q: search(index, q, highlight="terms", facets=facets))
     page = cost(qs, page_request(settings, emb, index))
     report = {"index": str(args.index), "queries": len(qs), "model_threads": settings.serve_threads, "machine": machine(),
               "runtime": getattr(emb, "runtime", "?"), "query_precision": settings.query_precision, "stages": stages,
-              "search_default": whole, "search_highlight_terms": terms_only, "page_in_process": page}  # fmt: skip
+              "search_default": whole, "search_highlight_terms": terms_only,
+              "search_highlight_terms_with_facets": terms_facets,
+              "facets_cpu_ms": round(terms_facets["cpu_ms"] - terms_only["cpu_ms"], 2), "page_in_process": page}  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
