@@ -30,7 +30,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # the `kb` command in a subprocess (which loads the model). `bash scripts/test.sh -m "not slow"` runs the rest.
 SLOW_FIXTURES = {"embedder", "corpus_index", "bilingual_index", "served_index", "server", "browser"}
 SLOW_MODULES = {"test_api", "test_web", "test_security", "test_faults", "test_kill", "test_hostile",
-                "test_pdf_robustness", "test_piaf", "test_schemathesis", "test_onnx", "test_search", "test_ingest"}  # fmt: skip
+                "test_pdf_robustness", "test_piaf", "test_schemathesis", "test_onnx", "test_search", "test_ingest",
+                "test_qdrant_e2e"}  # fmt: skip
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
