@@ -102,7 +102,7 @@ def test_bad_files_reported_run_goes_on(tmp_path: Path) -> None:
     assert by_name["empty.txt"]["error_code"] == "empty_file"
     assert by_name["random.pdf"]["error_code"] == "broken_file" and "random.pdf" in by_name["random.pdf"]["message"]
     assert by_name["image.png"]["error_code"] == "unsupported_type"
-    assert by_name["notes.docx"]["error_code"] == "unsupported_type"
+    assert by_name["notes.docx"]["error_code"] == "broken_file" and "zip" in by_name["notes.docx"]["message"]
     if "secret.pdf" in by_name:
         assert by_name["secret.pdf"]["error_code"] == "encrypted"
     assert "FAILED" not in out.stdout  # JSON mode prints only JSON
