@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # Every benchmark, then the report (bench/out/report.md) and the plots (docs/*.png). Each part runs alone too.
-# SIZES=10000,100000 skips the 1M point (its build takes about an hour on 2 cores).
+# SIZES=10000,100000 skips the 1M points (local and Qdrant; each build takes about half an hour on 2 cores).
+# Quality first (no timing), then the timed parts on a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+SIZES=${SIZES:-10000,100000,1000000}
 mkdir -p bench/out
-bash bench/quality.sh
-.venv/bin/python bench/ingest_speed.py
-.venv/bin/python bench/scale.py --sizes "${SIZES:-10000,100000,1000000}"
-.venv/bin/python bench/load.py --index bench/data/scale-100000/index --seconds 20
-.venv/bin/python bench/profile_search.py --index bench/data/scale-100000/index
-.venv/bin/python bench/serve_memory.py
-.venv/bin/python bench/language_calibration.py ../shared/data/europarl-fr-en-excerpt/mixed --limit 600
-.venv/bin/python bench/report.py
+bash bench/quality.sh                                           # every benchmark, every mode, typo sets
+KB_BACKEND_INDEX=qdrant OUT=bench/out/qdrant bash bench/quality.sh  # the same on Qdrant Edge
+$PY bench/ranking_ablation.py                                   # what each part of the ranking is worth
+$PY bench/language_lift.py                                      # e5's same-language lift by closeness
+$PY bench/encoder_variants.py                                   # fp32 / int8 quality tables and speed
+$PY bench/highlight_quality.py                                  # the cheap best-sentence rule
+$PY bench/reading_order.py                                      # multi-column PDFs: sentences whole
+$PY bench/ocr_quality.py                                        # OCR pages/s and CER
+$PY bench/ingest_speed.py
+$PY bench/scale.py --sizes "$SIZES" --writes
+$PY bench/scale.py --sizes "$SIZES" --writes --backend qdrant
+$PY bench/profile_search.py --index bench/data/scale-100000/index
+$PY bench/serve_memory.py --sizes "$SIZES"
+$PY bench/load.py --index bench/data/scale-100000/index --seconds 20
+$PY bench/load.py --index bench/data/scale-100000/index --seconds 20 --workers 2 --no-writes --clients 1,8,32 \
+  --out bench/out/load-workers2.json
+$PY bench/report.py
