@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+.venv/bin/python -m pip -q install -e ".[bench]"   # matplotlib, for the plots
 SIZES=${SIZES:-10000,100000,1000000}
 mkdir -p bench/out
 bash bench/quality.sh                                           # every benchmark, every mode, typo sets
