@@ -184,20 +184,9 @@ def plots(scale: Any) -> None:
             if not got:
                 continue
             sizes = [s["passages"] for s in got]
-            a.plot(
-                sizes,
-                [s["modes"]["hybrid"]["p50_ms"] for s in got],
-                marker="o",
-                ls=style,
-                label=f"{backend} hybrid p50",
-            )
-            a.plot(
-                sizes,
-                [s["modes"]["hybrid"]["p99_ms"] for s in got],
-                marker="x",
-                ls=style,
-                label=f"{backend} hybrid p99",
-            )
+            for pct, marker in (("p50", "o"), ("p99", "x")):
+                lat = [s["modes"]["hybrid"][f"{pct}_ms"] for s in got]
+                a.plot(sizes, lat, marker=marker, ls=style, label=f"{backend} hybrid {pct}")
             b.plot(sizes, [s["disk_mb"] for s in got], marker="o", ls=style, label=f"{backend}: disk (MB)")
             b.plot(
                 sizes,
