@@ -51,7 +51,10 @@ def test_search_english_question_french_answer(server: Server) -> None:
     assert any(h["kind"] == "sentence" for h in top["highlights"])
     page = get(server, f"/api/v1/documents/{top['doc_id']}/pages/1").json()
     assert page["text"][c["start"] : c["end"]] == top["text"]
-    assert c["links"]["context"] == "/documents/penuries?page=1#c" + top["chunk_id"].split("#")[1]
+    seq = top["chunk_id"].split("#")[1]
+    best = next(h for h in top["highlights"] if h["kind"] == "sentence")
+    hl = f"{c['start'] + best['start']}-{c['start'] + best['end']}"  # the best sentence, in page offsets
+    assert c["links"]["context"] == f"/documents/penuries?page=1&c={seq}&hl={hl}#c{seq}"
 
 
 def test_search_explain(server: Server) -> None:

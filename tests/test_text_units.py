@@ -100,3 +100,19 @@ def test_language_detection_is_deterministic() -> None:
 @pytest.mark.parametrize("bad", ["", "   \n"])
 def test_sentence_spans_of_blank_text(bad: str) -> None:
     assert sentence_spans(bad) == []
+
+
+def test_thin_text_layer_kept_when_recognition_reads_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kb.loaders import ocr
+    from kb.loaders.pdf import load_pdf
+    from tests.hostile import text_pdf
+
+    monkeypatch.setattr(ocr, "missing", lambda: None)
+    monkeypatch.setattr(ocr, "recognise", lambda data, pages, dpi=300: {i: "" for i in pages})
+    doc = load_pdf("label.pdf", text_pdf("Annexe II"))  # 8 letters: too thin, so recognition is tried
+    assert doc.pages[0].text.strip() == "Annexe II" and not doc.pages[0].ocr
+    monkeypatch.setattr(
+        ocr, "recognise", lambda data, pages, dpi=300: {i: "Annexe II : liste des sites" for i in pages}
+    )
+    doc = load_pdf("scan.pdf", text_pdf("Annexe II"))
+    assert doc.pages[0].text.startswith("Annexe II : liste") and doc.pages[0].ocr

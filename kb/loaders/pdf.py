@@ -35,7 +35,7 @@ def load_pdf(name: str, data: bytes, ocr_mode: str = "auto") -> Document:
         why = ocr.missing() if ocr_mode == "auto" else "OCR is off (KB_OCR=off)"
         raise NoTextError(
             f"{name}: no text layer in {len(raw_pages)} page(s) (image-only or scanned PDF)"
-            + (" and no text recognised in them" if recognised else f"; {why}"),
+            + (f"; {why}" if why else " and no text recognised in them"),
             field=name,
         )
     title, date = _metadata(reader)
@@ -49,9 +49,15 @@ def _ocr(name: str, data: bytes, raw_pages: list[str], mode: str) -> dict[int, s
     if not todo or mode != "auto" or ocr.missing():
         return {}
     try:
-        return ocr.recognise(data, todo)
+        found = ocr.recognise(data, todo)
     except Exception as exc:  # the renderer refuses some broken files pypdf could read
         raise BrokenFileError(f"{name}: cannot render its pages for OCR ({_short(exc)})", field=name) from exc
+    # a thin text layer (a label, a few words) stays when recognition reads no more letters than it has
+    return {i: t for i, t in found.items() if _letters(t) > _letters(clean(raw_pages[i]))}
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
 
 
 def _open(name: str, data: bytes):  # type: ignore[no-untyped-def]
