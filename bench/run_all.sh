@@ -10,6 +10,7 @@ SIZES=${SIZES:-10000,100000,1000000}
 mkdir -p bench/out
 bash bench/quality.sh                                           # every benchmark, every mode, typo sets
 KB_BACKEND_INDEX=qdrant OUT=bench/out/qdrant bash bench/quality.sh  # the same on Qdrant Edge
+$PY bench/before_splits.py                                       # the previous round's code on the split sets (before)
 $PY bench/ranking_ablation.py                                   # what each part of the ranking is worth
 $PY bench/language_lift.py                                      # e5's same-language lift by closeness
 $PY bench/encoder_variants.py                                   # fp32 / int8 quality tables and speed
