@@ -77,7 +77,7 @@ def variants() -> dict[str, Callable[[], Any]]:
         "no lexicon (own words only)": lambda: patched(kb.lexicon, "default", lambda: empty),
         "no language calibration": lambda: patched(kb.retrieval, "calibrate", lambda bg, q: Calibration({}, None)),
         "no fading (keyword weight always 0.5)": lambda: patched(kb.fusion, "STANDOUT", float("inf")),
-        "no sooner fading for short queries": lambda: patched(kb.fusion, "SHORT", 0),
+        "short queries fade sooner (SHORT 14)": lambda: patched(kb.fusion, "SHORT", 14),
         "keyword weight 0.75": lambda: patched(kb.fusion, "WEIGHT", 0.75),
         "BM25 normalised per passage language": lambda: patched(kb.retrieval, "fuse", fuse_per_language),
         "keyword re-orders only dense-close passages": lambda: patched(kb.retrieval, "fuse", fuse_gated),
