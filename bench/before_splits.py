@@ -69,7 +69,18 @@ def run_old(tree: Path, limit: int | None) -> None:
                 g[f"{lang}→{answer}"] = scores | {"queries": len(group), "hit@1": round(hits.pop(0), 4)}
             os.unlink(f.name)
             print(name, lang, "→", answer, {m: report["modes"][m]["groups"][f"{lang}→{answer}"] for m in r["modes"]})
+        overall(report)
         (OUT / f"eval-{name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+
+def overall(report: dict[str, Any]) -> None:
+    """Each mode's scores over all its queries: the groups' scores weighted by their query counts."""
+    for scores in report["modes"].values():
+        groups = scores["groups"].values()
+        n = sum(g["queries"] for g in groups)
+        for key in ("ndcg@10", "mrr@10", "hit@1", "recall@10", "recall@100"):
+            scores[key] = round(sum(g[key] * g["queries"] for g in groups) / n, 4)
+        scores["queries"] = n
 
 
 def _hit_at_1(old: Any) -> list[float]:

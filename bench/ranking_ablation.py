@@ -47,9 +47,9 @@ def patched(obj: Any, name: str, value: Any) -> Iterator[None]:
         setattr(obj, name, old)
 
 
-def fuse_per_language(cands: list[kb.fusion.Candidate], floor: float | None) -> Any:
+def fuse_per_language(cands: list[kb.fusion.Candidate], floor: float | None, *rest: Any) -> Any:
     """The default fusion, but BM25 divided by the best BM25 *of the passage's language* (alternative tried)."""
-    _ranked, weight = _FUSE(cands, floor)
+    _ranked, weight = _FUSE(cands, floor, *rest)
     best: dict[str, float] = {}
     for c in cands:
         best[c.language] = max(best.get(c.language, 0.0), c.keyword)
@@ -59,9 +59,9 @@ def fuse_per_language(cands: list[kb.fusion.Candidate], floor: float | None) -> 
     return sorted(cands, key=lambda c: -c.score), weight
 
 
-def fuse_gated(cands: list[kb.fusion.Candidate], floor: float | None) -> Any:
+def fuse_gated(cands: list[kb.fusion.Candidate], floor: float | None, *rest: Any) -> Any:
     """Keyword evidence re-orders only the passages the dense side finds close (dense_norm ≥ 0.8)."""
-    _ranked, weight = _FUSE(cands, floor)
+    _ranked, weight = _FUSE(cands, floor, *rest)
     for c in cands:
         c.score = c.dense_norm + (weight * c.keyword_norm if c.dense_norm >= 0.8 else 0.0)
     return sorted(cands, key=lambda c: -c.score), weight
@@ -88,6 +88,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--limit", type=int)
     ap.add_argument("--only", help="comma-separated variant names (default: all); results merge into --out")
+    ap.add_argument("--sets", help="comma-separated set names (default: all)")
     ap.add_argument("--out", default="bench/out/ranking_ablation.json")
     args = ap.parse_args()
     settings = resolve(os.environ)
@@ -100,13 +101,15 @@ def main() -> None:
         report[name] = {}
         with patch():
             for label, folder, split, limit in SETS:
-                r = evaluate(folder, settings, modes=["semantic", "hybrid"], split=split, limit=args.limit or limit)
+                if args.sets and label not in args.sets.split(","):
+                    continue
+                r = evaluate(folder, settings, modes=["hybrid"], split=split, limit=args.limit or limit)
                 report[name][label] = r["modes"]
                 groups = r["modes"]["hybrid"].get("groups", {})
                 cells = " ".join(f"{g} {s['ndcg@10']:.3f}/{s['hit@1']:.3f}" for g, s in groups.items())
                 print(f"{name:40} {label:15} hybrid {r['modes']['hybrid']['ndcg@10']:.3f} | {cells}", flush=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        out.parent.mkdir(parents=True, exist_ok=True)  # after each variant, so a failure keeps what was run
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
