@@ -6,9 +6,8 @@ language* — its own words plus their lexicon translations (:func:`kb.lexicon.q
 English question can match "mois" in a French decree as well as "months" in an English article. Then
 
     score = dense_norm + WEIGHT · adapt · keyword_norm
-    adapt = max(0, 1 − standout / limit)      when the 10 best candidates mix languages, else 1
+    adapt = max(0, 1 − standout / STANDOUT)   when the 10 best candidates mix languages, else 1
     standout = (best − second best calibrated cosine) / (best − floor)
-    limit = STANDOUT   (· min(1, content words / SHORT) when SHORT is set; it is not)
 
 where dense_norm is the calibrated cosine min-max normalised over the candidates, keyword_norm the BM25
 divided by the best one, and floor the calibrated cosine of an unrelated passage (the background median).
@@ -17,8 +16,7 @@ words, one in another language only those the lexicon translates or that are spe
 candidates mix languages, ``adapt`` lets keyword evidence re-order them while the dense side hesitates and
 fades it as one passage stands clearly above the rest: on the split benchmarks a dense top-1 standing out by
 0.4 of its distance to the floor was right 98–100 % of the time, one standing out by less than 0.05 only
-18–48 %. Within one language keyword evidence always counts in full. (Fading sooner for short queries,
-``SHORT``, lifted Tatoeba but lost the short cognate questions of the shipped corpus: off, see the README.)
+18–48 %. Within one language keyword evidence always counts in full.
 What was tried, with its numbers, is in the README ("Ranking on mixed-language collections").
 """
 
@@ -30,7 +28,6 @@ import numpy as np
 
 WEIGHT = 0.5
 STANDOUT = 0.6
-SHORT = 0  # content words under which keyword evidence fades sooner across languages (0: off; see README)
 
 
 @dataclass
@@ -54,11 +51,9 @@ class Candidate:
 MIXED_TOP = 10  # the candidates whose languages decide whether a query's candidates mix languages
 
 
-def keyword_weight(calibrated: np.ndarray, floor: float | None, languages: list[str] | None = None,
-                   n_words: int | None = None) -> float:  # fmt: skip
+def keyword_weight(calibrated: np.ndarray, floor: float | None, languages: list[str] | None = None) -> float:
     """WEIGHT, faded as the best dense candidate stands out from the second when the best candidates mix
-    languages (``languages[i]`` is candidate ``i``'s; None: treat them as mixed); a query of fewer than
-    SHORT content words (``n_words``) fades it sooner."""
+    languages (``languages[i]`` is candidate ``i``'s; None: treat them as mixed)."""
     if calibrated.size < 2:
         return WEIGHT
     if languages is not None:
@@ -70,11 +65,10 @@ def keyword_weight(calibrated: np.ndarray, floor: float | None, languages: list[
     if best <= base:
         return WEIGHT
     standout = float(best - second) / float(best - base)
-    limit = STANDOUT * (min(1.0, n_words / SHORT) if SHORT and n_words is not None else 1.0)
-    return WEIGHT * max(0.0, 1.0 - standout / limit) if limit > 0 else 0.0
+    return WEIGHT * max(0.0, 1.0 - standout / STANDOUT)
 
 
-def fuse(cands: list[Candidate], floor: float | None, n_words: int | None = None) -> tuple[list[Candidate], float]:
+def fuse(cands: list[Candidate], floor: float | None) -> tuple[list[Candidate], float]:
     """Candidates best first, and the keyword weight used for this query."""
     if not cands:
         return [], WEIGHT
@@ -83,7 +77,7 @@ def fuse(cands: list[Candidate], floor: float | None, n_words: int | None = None
     d_norm = (d - d.min()) / span if span > 0 else np.ones_like(d)
     kw = np.array([c.keyword for c in cands], np.float64)
     k_norm = kw / kw.max() if kw.max() > 0 else kw
-    weight = keyword_weight(d, floor, [c.language for c in cands], n_words)
+    weight = keyword_weight(d, floor, [c.language for c in cands])
     for c, a, b in zip(cands, d_norm, k_norm, strict=True):
         c.dense_norm, c.keyword_norm, c.score = float(a), float(b), float(a + weight * b)
     return sorted(cands, key=lambda c: -c.score), weight

@@ -88,7 +88,7 @@ def rank(index: IndexReader, query: Query, mode: str, n: int, filters: Filters, 
     _complete(index, query.vector, cands, cal)
     if mode == "semantic":
         return Ranking(sorted(cands.values(), key=lambda c: -c.calibrated), 0.0, cal)
-    fused, weight = fuse(list(cands.values()), cal.floor, len(query.words))
+    fused, weight = fuse(list(cands.values()), cal.floor)
     return Ranking(fused, weight, cal)
 
 

@@ -30,9 +30,13 @@ def missing() -> str | None:
     return f"Tesseract lacks the {'+'.join(absent)} model(s): {INSTALL}" if absent else None
 
 
+def letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
 def useless(text: str) -> bool:
     """A text layer too thin to be the page's text (none, a page number, a stray label)."""
-    return sum(ch.isalpha() for ch in text) < MIN_LETTERS
+    return letters(text) < MIN_LETTERS
 
 
 def recognise(data: bytes, pages: list[int], dpi: int = DPI) -> dict[int, str]:

@@ -53,11 +53,7 @@ def _ocr(name: str, data: bytes, raw_pages: list[str], mode: str) -> dict[int, s
     except Exception as exc:  # the renderer refuses some broken files pypdf could read
         raise BrokenFileError(f"{name}: cannot render its pages for OCR ({_short(exc)})", field=name) from exc
     # a thin text layer (a label, a few words) stays when recognition reads no more letters than it has
-    return {i: t for i, t in found.items() if _letters(t) > _letters(clean(raw_pages[i]))}
-
-
-def _letters(text: str) -> int:
-    return sum(ch.isalpha() for ch in text)
+    return {i: t for i, t in found.items() if ocr.letters(t) > ocr.letters(clean(raw_pages[i]))}
 
 
 def _open(name: str, data: bytes):  # type: ignore[no-untyped-def]
