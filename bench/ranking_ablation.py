@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import kb.engine
 import kb.fusion
 import kb.lexicon
 import kb.retrieval
@@ -47,9 +48,9 @@ def patched(obj: Any, name: str, value: Any) -> Iterator[None]:
         setattr(obj, name, old)
 
 
-def fuse_per_language(cands: list[kb.fusion.Candidate], floor: float | None, *rest: Any) -> Any:
+def fuse_per_language(cands: list[kb.fusion.Candidate], floor: float | None) -> Any:
     """The default fusion, but BM25 divided by the best BM25 *of the passage's language* (alternative tried)."""
-    _ranked, weight = _FUSE(cands, floor, *rest)
+    _ranked, weight = _FUSE(cands, floor)
     best: dict[str, float] = {}
     for c in cands:
         best[c.language] = max(best.get(c.language, 0.0), c.keyword)
@@ -59,15 +60,37 @@ def fuse_per_language(cands: list[kb.fusion.Candidate], floor: float | None, *re
     return sorted(cands, key=lambda c: -c.score), weight
 
 
-def fuse_gated(cands: list[kb.fusion.Candidate], floor: float | None, *rest: Any) -> Any:
+def fuse_gated(cands: list[kb.fusion.Candidate], floor: float | None) -> Any:
     """Keyword evidence re-orders only the passages the dense side finds close (dense_norm ≥ 0.8)."""
-    _ranked, weight = _FUSE(cands, floor, *rest)
+    _ranked, weight = _FUSE(cands, floor)
     for c in cands:
         c.score = c.dense_norm + (weight * c.keyword_norm if c.dense_norm >= 0.8 else 0.0)
     return sorted(cands, key=lambda c: -c.score), weight
 
 
 _FUSE = kb.fusion.fuse
+
+
+@contextmanager
+def short_queries_fade_sooner(short: int) -> Iterator[None]:
+    """Tried, not kept: keyword evidence fades sooner for a query of fewer than ``short`` content words
+    (``limit = STANDOUT · min(1, words / short)`` in :func:`kb.fusion.keyword_weight`)."""
+    words = [0]
+    rank, weight = kb.engine.rank, kb.fusion.keyword_weight
+
+    def counting(index: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        words[0] = len(query.words)
+        return rank(index, query, *args, **kwargs)
+
+    def sooner(calibrated: Any, floor: float | None, languages: list[str] | None = None) -> float:
+        limit = kb.fusion.STANDOUT * min(1.0, words[0] / short)
+        if limit <= 0:
+            return 0.0
+        with patched(kb.fusion, "STANDOUT", limit):
+            return weight(calibrated, floor, languages)
+
+    with patched(kb.engine, "rank", counting), patched(kb.fusion, "keyword_weight", sooner):
+        yield
 
 
 def variants() -> dict[str, Callable[[], Any]]:
@@ -77,7 +100,7 @@ def variants() -> dict[str, Callable[[], Any]]:
         "no lexicon (own words only)": lambda: patched(kb.lexicon, "default", lambda: empty),
         "no language calibration": lambda: patched(kb.retrieval, "calibrate", lambda bg, q: Calibration({}, None)),
         "no fading (keyword weight always 0.5)": lambda: patched(kb.fusion, "STANDOUT", float("inf")),
-        "short queries fade sooner (SHORT 14)": lambda: patched(kb.fusion, "SHORT", 14),
+        "short queries fade sooner (SHORT 14)": lambda: short_queries_fade_sooner(14),
         "keyword weight 0.75": lambda: patched(kb.fusion, "WEIGHT", 0.75),
         "BM25 normalised per passage language": lambda: patched(kb.retrieval, "fuse", fuse_per_language),
         "keyword re-orders only dense-close passages": lambda: patched(kb.retrieval, "fuse", fuse_gated),

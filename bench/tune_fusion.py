@@ -10,10 +10,13 @@ answer language on the dev halves of the Europarl and Tatoeba split sets. Writes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 from pathlib import Path
 from typing import Any
+
+from ranking_ablation import short_queries_fade_sooner
 
 import kb.fusion
 from kb.evaluate import evaluate
@@ -25,17 +28,17 @@ SPLITS = Path(__file__).resolve().parents[1] / "bench" / "data" / "splits"
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--values", default="0.15,0.2,0.3,0.4,0.6")
-    ap.add_argument("--short", type=int, default=0, help="kb.fusion.SHORT (content words; 0: off)")
+    ap.add_argument("--short", type=int, default=0, help="fade sooner under this many content words (0: off)")
     ap.add_argument("--out", default="bench/out/tune_fusion.json")
     args = ap.parse_args()
     settings = resolve(os.environ)
     report: dict[str, Any] = {}
     default = kb.fusion.STANDOUT
-    kb.fusion.SHORT = args.short
     for value in (float(v) for v in args.values.split(",")):
         kb.fusion.STANDOUT = value
         for name in ("europarl-split", "tatoeba-split"):
-            r = evaluate(SPLITS / name, settings, modes=["semantic", "hybrid"], split="dev")
+            with short_queries_fade_sooner(args.short) if args.short else contextlib.nullcontext():
+                r = evaluate(SPLITS / name, settings, modes=["semantic", "hybrid"], split="dev")
             report.setdefault(str(value), {})[name] = r["modes"]
             for mode in ("semantic", "hybrid"):
                 g = r["modes"][mode]["groups"]
