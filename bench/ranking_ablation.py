@@ -1,8 +1,10 @@
 """What each part of language-neutral ranking is worth: `kb eval` with one part switched off at a time.
 
 Variants: the default; without the lexicon (keyword side matches the query's own words only); without the
-per-query language calibration of cosines; without the fading of keyword evidence when one passage stands
-out; with a keyword weight of 0.75; and two alternatives tried: BM25 normalised per passage language, and
+per-query language calibration of cosines; without its shrinking toward the background (LIFT 0); without the
+fading of keyword evidence when one passage stands out; without the sooner fading of short queries (SHORT 0);
+without the exemption of passages in another language that match most of a short query's words; with a keyword
+weight of 0.75; and two alternatives tried: BM25 normalised per passage language, and
 keyword evidence re-ordering only the passages the dense side finds close. Sets: the split benchmarks (test halves), Europarl mixed (first
 600 queries) and CNIL (a French-only set, which must not move). Writes bench/out/ranking_ablation.json.
 
@@ -19,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import kb.engine
+import kb.calibration
 import kb.fusion
 import kb.lexicon
 import kb.retrieval
@@ -71,28 +73,6 @@ def fuse_gated(cands: list[kb.fusion.Candidate], floor: float | None) -> Any:
 _FUSE = kb.fusion.fuse
 
 
-@contextmanager
-def short_queries_fade_sooner(short: int) -> Iterator[None]:
-    """Tried, not kept: keyword evidence fades sooner for a query of fewer than ``short`` content words
-    (``limit = STANDOUT · min(1, words / short)`` in :func:`kb.fusion.keyword_weight`)."""
-    words = [0]
-    rank, weight = kb.engine.rank, kb.fusion.keyword_weight
-
-    def counting(index: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        words[0] = len(query.words)
-        return rank(index, query, *args, **kwargs)
-
-    def sooner(calibrated: Any, floor: float | None, languages: list[str] | None = None) -> float:
-        limit = kb.fusion.STANDOUT * min(1.0, words[0] / short)
-        if limit <= 0:
-            return 0.0
-        with patched(kb.fusion, "STANDOUT", limit):
-            return weight(calibrated, floor, languages)
-
-    with patched(kb.engine, "rank", counting), patched(kb.fusion, "keyword_weight", sooner):
-        yield
-
-
 def variants() -> dict[str, Callable[[], Any]]:
     empty = kb.lexicon.Lexicon({}, {})
     return {
@@ -100,7 +80,9 @@ def variants() -> dict[str, Callable[[], Any]]:
         "no lexicon (own words only)": lambda: patched(kb.lexicon, "default", lambda: empty),
         "no language calibration": lambda: patched(kb.retrieval, "calibrate", lambda bg, q: Calibration({}, None)),
         "no fading (keyword weight always 0.5)": lambda: patched(kb.fusion, "STANDOUT", float("inf")),
-        "short queries fade sooner (SHORT 14)": lambda: short_queries_fade_sooner(14),
+        "no shrinking toward the background (LIFT 0)": lambda: patched(kb.calibration, "LIFT", 0.0),
+        "short queries fade no sooner (SHORT 0)": lambda: patched(kb.fusion, "SHORT", 0),
+        "no cover exemption (COVER above 1)": lambda: patched(kb.fusion, "COVER", 1.01),
         "keyword weight 0.75": lambda: patched(kb.fusion, "WEIGHT", 0.75),
         "BM25 normalised per passage language": lambda: patched(kb.retrieval, "fuse", fuse_per_language),
         "keyword re-orders only dense-close passages": lambda: patched(kb.retrieval, "fuse", fuse_gated),

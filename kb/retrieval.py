@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kb import fusion
 from kb.analysis import LANGS, query_words, words
 from kb.backend import IndexReader
 from kb.calibration import Calibration, calibrate
@@ -73,7 +74,7 @@ def rank(index: IndexReader, query: Query, mode: str, n: int, filters: Filters, 
         query.correct(index.vocabulary())
     cal = Calibration({}, None)
     if mode != "keyword" and query.vector is not None:
-        cal = calibrate(index.background, query.vector)
+        cal = calibrate(index.background, query.vector, query.probs)
         for v, s in index.dense(query.vector, n, filters):
             cands[v] = Candidate(v, "", dense=s)
     if mode != "semantic":
@@ -88,7 +89,8 @@ def rank(index: IndexReader, query: Query, mode: str, n: int, filters: Filters, 
     _complete(index, query.vector, cands, cal)
     if mode == "semantic":
         return Ranking(sorted(cands.values(), key=lambda c: -c.calibrated), 0.0, cal)
-    fused, weight = fuse(list(cands.values()), cal.floor)
+    _mark_covering(index, query, list(cands.values()))
+    fused, weight = fuse(list(cands.values()), cal.floor, len(query.words))
     return Ranking(fused, weight, cal)
 
 
@@ -104,13 +106,30 @@ def _keyword_languages(codes: list[str], langs: tuple[str, ...]) -> list[tuple[s
 
 
 def _complete(index: IndexReader, qvec: np.ndarray | None, cands: dict[int, Candidate], cal: Calibration) -> None:
-    """Cosines for keyword-only candidates, and every candidate's language offset."""
+    """Cosines for keyword-only candidates, and what calibration takes off each one's."""
     missing = [c.vid for c in cands.values() if c.dense is None]
     if missing and qvec is not None:
         for v, s in zip(missing, index.cosines(qvec, missing), strict=True):
             cands[v].dense = s
     for c in cands.values():
-        c.offset = cal.offset(c.language)
+        if c.dense is not None:
+            c.offset = c.dense - cal.calibrated(c.language, c.dense)
+
+
+def _mark_covering(index: IndexReader, query: Query, cands: list[Candidate]) -> None:
+    """Mark the candidates in another language than the query's that match most content words of a short
+    query (their keyword evidence does not fade sooner, :mod:`kb.fusion`)."""
+    short = fusion.SHORT
+    if not short or not query.words or len(query.words) >= short or len({c.language for c in cands}) < 2:
+        return
+    others = [c for c in cands if c.keyword > 0 and c.language != query.language]
+    rows = index.passages([c.vid for c in others]) if others else {}
+    for c in others:
+        row = rows.get(c.vid)
+        if row is not None:
+            terms = set(row.terms.split())
+            groups = query.groups(c.language)
+            c.covers = sum(any(t in terms for t, _ in g) for g in groups) >= fusion.COVER * len(groups)
 
 
 def matched_terms(query: Query, lang: str, passage_terms: set[str]) -> list[dict[str, object]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb import calibration, lexicon
+from kb import calibration, fusion, lexicon
 from kb.analysis import query_words
 from kb.fusion import STANDOUT, WEIGHT, Candidate, fuse, keyword_weight
 
@@ -72,6 +72,20 @@ def test_keyword_fades_when_one_passage_stands_out() -> None:
     assert weight == WEIGHT and second.score == pytest.approx(second.dense_norm + WEIGHT)
 
 
+def test_short_queries_fade_sooner_unless_another_language_covers_them() -> None:
+    d = np.array([0.90, 0.90 - STANDOUT * 0.05, 0.70])  # stands out by a quarter of STANDOUT
+    long_weight = keyword_weight(d, floor=0.70, n_words=fusion.SHORT)
+    assert long_weight == pytest.approx(WEIGHT * 0.75)
+    assert keyword_weight(d, floor=0.70, n_words=1) < long_weight  # one content word: fades sooner
+    assert keyword_weight(d, floor=0.70, n_words=1) == pytest.approx(0.0, abs=1e-9)
+    c = cands(d.tolist(), [0.0, 9.0, 9.0])
+    c[1].covers = True  # matches most of the query's words in the other language: keeps the plain weight
+    ranked, weight = fuse(c, floor=0.70, n_words=1)
+    assert weight == pytest.approx(0.0, abs=1e-9)
+    assert ranked[0].vid == 1 and ranked[0].weight == pytest.approx(keyword_weight(d, floor=0.70))
+    assert next(x for x in ranked if x.vid == 2).weight == weight
+
+
 def test_language_offset_is_part_of_the_calibrated_score() -> None:
     a = Candidate(0, "en", dense=0.86, offset=0.02)
     b = Candidate(1, "fr", dense=0.85, offset=0.0)
@@ -91,10 +105,27 @@ def test_background_from_the_collection_when_large_enough() -> None:
     chunk_lang = np.array([0] * 100 + [1] * 100, np.int16)
     bg = calibration.select(["fr", "en"], chunk_lang, vectors, "some/model")
     assert bg.source == "collection" and set(bg.samples) == {"fr", "en"}
-    # an English-leaning query: its offset is what English passages score above French ones on the median
+    # an English-leaning query: English passages score above French ones on the median; calibration takes
+    # that excess off, so a passage at its language's median scores the floor whatever its language
     q = vectors[100:].mean(axis=0)
-    cal = calibration.calibrate(bg, q / np.linalg.norm(q))
-    assert cal.offsets["en"] > 0 and cal.offsets["fr"] == 0 and cal.floor is not None
+    q /= np.linalg.norm(q)
+    cal = calibration.calibrate(bg, q)
+    med = bg.medians(q)
+    assert med["en"] > med["fr"] and cal.floor == pytest.approx(med["fr"])
+    assert cal.calibrated("en", med["en"]) == pytest.approx(cal.floor)
+    assert cal.calibrated("en", med["en"] + 0.1) == pytest.approx(cal.floor + 0.1)  # no language probabilities
+    assert cal.calibrated("de", 0.5) == 0.5  # a language without a background is left as it is
+
+
+def test_calibration_shrinks_the_query_language_toward_its_background() -> None:
+    # the lift grows near the answer: above its median, the query's own language is shrunk by 1 + LIFT·P(lang)
+    bg = calibration.Background({"fr": np.eye(4, dtype=np.float32)[:2], "en": np.eye(4, dtype=np.float32)[2:]}, "x")
+    q = np.array([0.1, 0.1, 0.7, 0.7], np.float32)
+    cal = calibration.calibrate(bg, q, {"en": 1.0, "fr": 0.0})
+    low = cal.floor
+    assert low == pytest.approx(0.1)
+    assert cal.calibrated("en", 0.7 + 0.12) == pytest.approx(low + 0.12 / (1 + calibration.LIFT))
+    assert cal.calibrated("fr", 0.1 + 0.12) == pytest.approx(low + 0.12)  # the other language is not shrunk
 
 
 def test_small_collection_uses_the_reference_background(monkeypatch: pytest.MonkeyPatch) -> None:
