@@ -1,15 +1,18 @@
 """The web search page (French interface, English with ?ui=en) and the page view of a document.
 
 Server-rendered with Jinja2 (autoescaped: no query or document text reaches the page unescaped); the only
-script is /static/app.js (copy citation, keyboard shortcut, focus), allowed by the Content-Security-Policy.
-Everything works without it: passages open with <details>, facets are links, the state is in the URL.
+script is /static/app.js (copy citation, keyboard shortcut, focus, best sentences), allowed by the
+Content-Security-Policy. Everything works without it: passages open with <details>, facets are links, the
+state is in the URL. The results come first with the best sentences their matched words decide
+(``highlight=terms``: no model run); the script then asks for the same page with ``highlight=auto`` and takes
+the model's best sentences of the first hits from it, so nobody waits for them to see results.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -70,6 +73,7 @@ def search_page(
     mode: Annotated[str, Query(max_length=10)] = "hybrid",
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
     explain: Annotated[bool, Query()] = False,
+    highlight: Annotated[Literal["terms", "auto"], Query()] = "terms",
 ) -> HTMLResponse:
     state: State = request.app.state.kb
     index = state.live()
@@ -86,9 +90,13 @@ def search_page(
                           publishers=tuple(p.get("publisher", [])), years=tuple(p.get("year", [])))  # fmt: skip
         try:
             result = search(index, q, k=PAGE_SIZE, mode=mode, filters=filters, offset=offset, explain=explain,
-                            max_chars=state.settings.limits.max_query_chars, facets=FACETS)  # fmt: skip
+                            highlight=highlight, max_chars=state.settings.limits.max_query_chars,
+                            facets=FACETS if highlight == "terms" else ())  # fmt: skip
             ctx.update(result=result, groups=grouped(result.hits, page), facets=facet_views(result, index, page, t),
                        exports=export_urls(page))  # fmt: skip
+            if highlight == "terms" and result.hits:  # the script fetches the model's best sentences
+                u = request.url.include_query_params(highlight="auto")
+                ctx["upgrade_url"] = f"{u.path}?{u.query}"
         except KBError as exc:
             ctx["error"] = exc.message
     ctx["next_url"] = page.url(offset=str(offset + PAGE_SIZE))

@@ -1,8 +1,10 @@
 """HTTP load on `kb serve` (127.0.0.1 only): what users get, at 1, 8 and 32 concurrent clients.
 
-Three requests, each measured alone at every level: ``page`` — the web page with a query (``/?q=…``, what
-a person gets), ``api`` — the API's default search (``/api/v1/search?q=…``, highlight=auto), and
-``api-terms`` — the API with highlight=terms. Before any load: the time from starting `kb serve` to its first
+Four requests, each measured alone at every level: ``page`` — the web page with a query (``/?q=…``, what
+a person waits for before seeing results: best sentences by matched words), ``page-sentences`` — the
+request its script sends next for the model's best sentences (``/?q=…&highlight=auto``, no facets),
+``api`` — the API's default search (``/api/v1/search?q=…``, highlight=auto), and ``api-terms`` — the API
+with highlight=terms. Before any load: the time from starting `kb serve` to its first
 answer. After: a write under load — while 8 clients search, a document is uploaded and deleted, and every
 answer must come whole from one index generation (before or after each change).
 
@@ -12,7 +14,8 @@ runs on the same cores as the server; the CPU each side used is recorded per lev
 its processes), so the server's CPU per search is known. Memory: RSS and PSS (shared pages split between the
 processes that map them: the honest total of `kb serve --workers N`) summed over the server's processes.
 
-    python bench/load.py --index INDEX [--seconds 20] [--clients 1,8,32] [--requests page,api,api-terms]
+    python bench/load.py --index INDEX [--seconds 20] [--clients 1,8,32]
+                         [--requests page,page-sentences,api,api-terms]
                          [--workers 1] [--out bench/out/load.json]
 """
 
@@ -54,7 +57,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-REQUESTS = {"page": ("/", {}), "api": ("/api/v1/search", {"k": "10"}),
+REQUESTS = {"page": ("/", {}), "page-sentences": ("/", {"highlight": "auto"}), "api": ("/api/v1/search", {"k": "10"}),
             "api-terms": ("/api/v1/search", {"k": "10", "highlight": "terms"})}  # fmt: skip
 
 
@@ -152,7 +155,7 @@ async def client(c: httpx.AsyncClient, url: str, until: float, lat: list[float],
                 continue
             if r.status_code != 200:
                 errors.append(f"{r.status_code} {r.text[:100]}")
-            elif request != "page":
+            elif not request.startswith("page"):
                 body = r.json()
                 answers.append({"generation": body["generation"], "docs": [h["doc_id"] for h in body["hits"]]})
         except httpx.HTTPError as exc:
@@ -215,7 +218,7 @@ def main() -> None:
     ap.add_argument("--index", required=True, type=Path)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--clients", default="1,8,32,64")
-    ap.add_argument("--requests", default="page,api,api-terms")
+    ap.add_argument("--requests", default="page,page-sentences,api,api-terms")
     ap.add_argument("--workers", type=int, default=1, help="kb serve processes")
     ap.add_argument("--no-writes", action="store_true", help="skip the write under load")
     ap.add_argument("--out", default="bench/out/load.json")

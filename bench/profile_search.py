@@ -49,8 +49,9 @@ def cost(items: list, fn: Callable) -> dict[str, float]:  # type: ignore[type-ar
             "wall_ms": round(statistics.fmean(walls), 2), "wall_p50_ms": round(q[49], 2), "wall_p99_ms": round(q[98], 2)}  # fmt: skip
 
 
-def page_request(settings: Settings, emb: Embedder, index: LocalIndex) -> Callable[[str], None]:
-    """The web page with a query, through the app in this process (routing, search, template), no socket."""
+def page_request(settings: Settings, emb: Embedder, index: LocalIndex, **extra: str) -> Callable[[str], None]:
+    """The web page with a query, through the app in this process (routing, search, template), no socket;
+    ``extra``: more parameters (``highlight="auto"``: the request the page's script sends next)."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -58,7 +59,7 @@ def page_request(settings: Settings, emb: Embedder, index: LocalIndex) -> Callab
     client = TestClient(create_app(replace(settings, index_dir=index.path.parent), emb))
 
     def get(q: str) -> None:
-        client.get("/", params={"q": q}).raise_for_status()
+        client.get("/", params={"q": q, **extra}).raise_for_status()
 
     return get
 
@@ -114,11 +115,14 @@ def main() -> None:
     facets = ("document", "publisher", "year", "language")  # what the page asks for
     terms_facets = cost(qs, lambda q: search(index, q, highlight="terms", facets=facets))
     page = cost(qs, page_request(settings, emb, index))
+    highlight.CACHE = highlight.SentenceCache()
+    sentences = cost(qs, page_request(settings, emb, index, highlight="auto"))
     report = {"index": str(args.index), "queries": len(qs), "model_threads": settings.serve_threads, "machine": machine(),
               "runtime": getattr(emb, "runtime", "?"), "query_precision": settings.query_precision, "stages": stages,
               "search_default": whole, "search_highlight_terms": terms_only,
               "search_highlight_terms_with_facets": terms_facets,
-              "facets_cpu_ms": round(terms_facets["cpu_ms"] - terms_only["cpu_ms"], 2), "page_in_process": page}  # fmt: skip
+              "facets_cpu_ms": round(terms_facets["cpu_ms"] - terms_only["cpu_ms"], 2), "page_in_process": page,
+              "page_sentences_in_process": sentences}  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

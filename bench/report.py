@@ -114,7 +114,8 @@ def targets_table(scale: Any, load_: Any, load2: Any, ingest: Any) -> str:
         gap = "met" if ok else f"missed by {abs(got - limit):.3g} {unit} ({abs(got / limit - 1):.0%})"
         rows.append(f"| {what} | {got:g} {unit} | {gap} |")
 
-    for request, label in (("page", "the page (`/?q=`)"), ("api", "the API's default request")):
+    for request, label in (("page", "the page (`/?q=`, results)"), ("page-sentences", "the page's follow-up for the model's best sentences"),
+                           ("api", "the API's default request")):  # fmt: skip
         one, eight = _level(load_, request, 1), _level(load_, request, 8)
         row(f"{label}, 1 client: p50 ≤ 60 ms", one and one["p50_ms"], 60, "ms")
         row(f"{label}, 1 client: p99 ≤ 150 ms", one and one["p99_ms"], 150, "ms")
@@ -148,7 +149,8 @@ def profile_part(profile: Any, load_: Any) -> list[str]:
     wholes = [("**whole search, the API's default (highlight=auto)**", whole),
               ("whole search, highlight=terms", profile["search_highlight_terms"]),
               ("whole search, highlight=terms + the page's four facets", profile.get("search_highlight_terms_with_facets")),
-              ("the page (`/?q=`, in process: routing, search, facets, template)", profile.get("page_in_process"))]  # fmt: skip
+              ("the page (`/?q=`, in process: routing, search, facets, template)", profile.get("page_in_process")),
+              ("the page's follow-up (`&highlight=auto`, in process, no facets)", profile.get("page_sentences_in_process"))]  # fmt: skip
     for name, st in [*profile["stages"].items(), *((n, w) for n, w in wholes if w)]:
         spread = f"{st['wall_p50_ms']} / {st['wall_p99_ms']}" if st.get("wall_p50_ms") else "—"
         rows.append(f"| {name} | {st['cpu_ms']} | {st['wall_ms']} | {spread} | {st['cpu_ms'] / whole['cpu_ms']:.0%} |")

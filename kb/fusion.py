@@ -6,7 +6,7 @@ lexicon translations (:func:`kb.lexicon.query_groups`) — so that an English qu
 French decree as well as "months" in an English article. Then
 
     score = dense_norm + WEIGHT · adapt · keyword_norm
-    adapt = max(0, 1 − standout / limit)      when the candidates mix languages, else 1
+    adapt = max(0, 1 − standout / limit)      when the best candidates mix languages, else 1
     standout = (best − second best calibrated cosine) / (best − floor)
     limit = STANDOUT · min(1, content words of the query / SHORT)
 
@@ -14,7 +14,8 @@ where dense_norm is the calibrated cosine min-max normalised over the candidates
 divided by the best one, and floor the calibrated cosine of an unrelated passage (the background median).
 Keyword evidence is not equally reliable across languages: a passage in the query's language matches its
 words, one in another language only those the lexicon translates or that are spelt alike. So when the
-candidates mix languages, ``adapt`` lets keyword evidence re-order them while the dense side hesitates and
+best candidates mix languages (the MIXED_TOP best by either score: a French passage that only the keyword
+side brings up counts, a stray German paragraph far down the list does not), ``adapt`` lets keyword evidence re-order them while the dense side hesitates and
 fades it as one passage stands clearly above the rest: on the split benchmarks a dense top-1 standing out by
 0.4 of its distance to the floor was right 98–100 % of the time, one standing out by less than 0.05 only
 18–48 %. A short query fades it sooner: with two to five content words (Tatoeba's sentences, like short
@@ -59,12 +60,22 @@ class Candidate:
         return (self.dense or 0.0) - self.offset
 
 
-def keyword_weight(calibrated: np.ndarray, floor: float | None, languages: list[str] | None = None,
+MIXED_TOP = 10
+
+
+def mixes(calibrated: np.ndarray, keyword: np.ndarray, languages: list[str]) -> bool:
+    """Whether the MIXED_TOP best candidates by calibrated cosine and by keyword score hold two languages."""
+    top = set(np.argsort(-calibrated, kind="stable")[:MIXED_TOP].tolist())
+    if keyword.size and keyword.max() > 0:
+        top |= set(np.argsort(-keyword, kind="stable")[:MIXED_TOP].tolist())
+    return len({languages[i] for i in top}) >= 2
+
+
+def keyword_weight(calibrated: np.ndarray, floor: float | None, mixed: bool = True,
                    n_words: int | None = None) -> float:  # fmt: skip
-    """WEIGHT, faded as the best dense candidate stands out from the second when the candidates mix languages
-    (``languages[i]`` is candidate ``i``'s; None: treat them as mixed), sooner under SHORT content words
-    (``n_words``; None: never sooner)."""
-    if calibrated.size < 2 or (languages is not None and len(set(languages)) < 2):
+    """WEIGHT, faded as the best dense candidate stands out from the second when the best candidates mix
+    languages (``mixed``), sooner under SHORT content words (``n_words``; None: never sooner)."""
+    if calibrated.size < 2 or not mixed:
         return WEIGHT
     second, best = np.sort(calibrated)[-2:]
     base = floor if floor is not None else float(calibrated.min())
@@ -85,9 +96,9 @@ def fuse(cands: list[Candidate], floor: float | None, n_words: int | None = None
     d_norm = (d - d.min()) / span if span > 0 else np.ones_like(d)
     kw = np.array([c.keyword for c in cands], np.float64)
     k_norm = kw / kw.max() if kw.max() > 0 else kw
-    languages = [c.language for c in cands]
-    weight = keyword_weight(d, floor, languages, n_words)
-    covering = keyword_weight(d, floor, languages) if any(c.covers for c in cands) else weight
+    mixed = mixes(d, kw, [c.language for c in cands])
+    weight = keyword_weight(d, floor, mixed, n_words)
+    covering = keyword_weight(d, floor, mixed) if any(c.covers for c in cands) else weight
     for c, a, b in zip(cands, d_norm, k_norm, strict=True):
         c.weight = covering if c.covers else weight
         c.dense_norm, c.keyword_norm, c.score = float(a), float(b), float(a + c.weight * b)

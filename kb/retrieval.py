@@ -120,7 +120,10 @@ def _mark_covering(index: IndexReader, query: Query, cands: list[Candidate]) -> 
     """Mark the candidates in another language than the query's that match most content words of a short
     query (their keyword evidence does not fade sooner, :mod:`kb.fusion`)."""
     short = fusion.SHORT
-    if not short or not query.words or len(query.words) >= short or len({c.language for c in cands}) < 2:
+    if not short or not query.words or len(query.words) >= short:
+        return
+    calibrated = np.array([c.calibrated for c in cands], np.float64)
+    if not fusion.mixes(calibrated, np.array([c.keyword for c in cands], np.float64), [c.language for c in cands]):
         return
     others = [c for c in cands if c.keyword > 0 and c.language != query.language]
     rows = index.passages([c.vid for c in others]) if others else {}

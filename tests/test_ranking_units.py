@@ -86,6 +86,17 @@ def test_short_queries_fade_sooner_unless_another_language_covers_them() -> None
     assert next(x for x in ranked if x.vid == 2).weight == weight
 
 
+def test_languages_mix_only_among_the_best_by_either_score() -> None:
+    n = 3 * fusion.MIXED_TOP
+    dense = np.linspace(0.9, 0.6, n)
+    langs = ["fr"] * (n - 1) + ["de"]  # a stray German passage, last by cosine and without keyword evidence
+    assert not fusion.mixes(dense, np.zeros(n), langs)
+    kw = np.zeros(n)
+    kw[-1] = 5.0  # the keyword side brings it up: now the best candidates mix languages
+    assert fusion.mixes(dense, kw, langs)
+    assert fusion.mixes(dense, np.zeros(n), ["de", *langs[1:]])  # first by cosine
+
+
 def test_language_offset_is_part_of_the_calibrated_score() -> None:
     a = Candidate(0, "en", dense=0.86, offset=0.02)
     b = Candidate(1, "fr", dense=0.85, offset=0.0)

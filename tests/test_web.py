@@ -40,6 +40,8 @@ def search_page(browser: Any, server: Server, query: str = Q, width: int = 1100,
     page.fill("#q", query)
     page.keyboard.press("Enter")
     page.wait_for_selector("#results")
+    if page.locator("#results[data-upgrade]").count():
+        page.wait_for_selector("#results[data-upgraded='1']")  # the model's best sentences are in
     return page
 
 
@@ -53,6 +55,7 @@ def test_english_question_french_passage_scannable(browser: Any, server: Server)
     page.fill("#q", Q)
     page.keyboard.press("Enter")
     page.wait_for_selector("li.hit")
+    page.wait_for_selector("#results[data-upgraded='1']")
     assert "q=How+many+months" in page.url  # the query is in the URL: a search can be shared
     first = page.locator("li.hit").first
     assert "Feuille de route pénuries de médicaments" in first.locator(".hit-title").inner_text()
@@ -79,6 +82,38 @@ def test_english_question_french_passage_scannable(browser: Any, server: Server)
     page.wait_for_selector("li.hit")
     assert page.locator("#q").input_value() == Q  # back to the results, query kept
     assert external == [], f"page fetched from outside: {external}"
+
+
+def test_results_first_then_the_models_best_sentences(browser: Any, server: Server) -> None:
+    # without the script: results at once, best sentences by matched words only (no model run on the request)
+    q = "Which countries overtook France in pharmaceutical bioproduction?"
+    plain = httpx.get(server.url + "/", params={"q": q}, timeout=30)
+    assert plain.status_code == 200 and 'class="hit"' in plain.text
+    assert 'data-upgrade="/?q=Which' in plain.text and "highlight=auto" in plain.text
+    api = httpx.get(server.url + "/api/v1/search", params={"q": q, "k": 10}, headers=KEY, timeout=30).json()
+    # with it: the page takes the default request's (highlight=auto) best sentences into the same hits
+    page = search_page(browser, server, q)
+    page.wait_for_selector("#results[data-upgraded='1']")
+    hits = page.locator("li.hit")
+    by_chunk = {h["chunk_id"]: h for h in api["hits"]}
+    checked = 0
+    for i in range(hits.count()):
+        li = hits.nth(i)
+        h = by_chunk[li.get_attribute("data-chunk")]
+        best = next((x for x in h["highlights"] if x["kind"] == "sentence"), None)
+        marks = li.locator(":scope > details.passage > p.full mark.sentence").all_text_contents()
+        assert "".join(marks) == (h["text"][best["start"] : best["end"]] if best else "")
+        if best:
+            href = li.locator(":scope > p.actions a.context").get_attribute("href")
+            at = h["citation"]["start"]  # the page view counts from the page's start
+            assert f"hl={at + best['start']}-{at + best['end']}" in href  # the context link marks the same sentence
+            checked += 1
+    assert checked >= 3
+    # and it changed something: some hit's best sentence by words alone is not the model's
+    terms = httpx.get(server.url + "/api/v1/search", params={"q": q, "k": 10, "highlight": "terms"}, headers=KEY,
+                      timeout=30).json()  # fmt: skip
+    sentences = [[x for x in h["highlights"] if x["kind"] == "sentence"] for r in (api, terms) for h in r["hits"]]
+    assert sentences[: len(api["hits"])] != sentences[len(api["hits"]) :]
 
 
 def test_facets_select_and_combine(browser: Any, server: Server) -> None:

@@ -22,3 +22,28 @@ document.addEventListener("keydown", (event) => {
 });
 const target = location.hash && document.getElementById(location.hash.slice(1));
 if (target) target.focus();
+// The results come with the best sentences their words decide; the model's best sentences of the first hits
+// follow: the same page with highlight=auto, from which each hit's snippet, passage and links are taken.
+const results = document.getElementById("results");
+if (results && results.dataset.upgrade) {
+  fetch(results.dataset.upgrade, { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.text() : null))
+    .then((html) => {
+      if (!html) return;
+      const fresh = new DOMParser().parseFromString(html, "text/html");
+      for (const item of fresh.querySelectorAll("li[data-chunk]")) {
+        const old = results.querySelector(`li[data-chunk="${CSS.escape(item.dataset.chunk)}"]`);
+        if (!old) continue;
+        for (const sel of [":scope > p.snippet", ":scope > details.passage > p.full"]) {
+          const a = old.querySelector(sel), b = item.querySelector(sel);
+          if (a && b) a.replaceChildren(...Array.from(b.childNodes, (n) => document.importNode(n, true)));
+        }
+        for (const sel of [":scope > h3 a", ":scope > p.cite a", ":scope > p.actions a.context"]) {
+          const a = old.querySelector(sel), b = item.querySelector(sel);
+          if (a && b) a.setAttribute("href", b.getAttribute("href"));
+        }
+      }
+      results.dataset.upgraded = "1";
+    })
+    .catch(() => {});
+}
