@@ -61,14 +61,17 @@ class ExplainOut(BaseModel):
     mode: str
     semantic: float | None = Field(description="cosine of the query and the passage")
     language_offset: float = Field(
-        description="subtracted from the cosine: how much more this query scores any "
-        "passage of this language (language calibration)"
+        description="subtracted from the cosine: this passage language's advantage for the query (language "
+        "calibration: how much more the query scores any passage of this language, and the query's own "
+        "language shrunk toward that level)"
     )
     semantic_norm: float = Field(description="calibrated cosine scaled to 0–1 over the candidates")
     keyword: float = Field(description="BM25 of the query written in the passage's language, translations included")
     keyword_norm: float = Field(description="BM25 over the best BM25 among the candidates")
     keyword_weight: float = Field(
-        description="what keyword evidence counts for this query (less when one passage stands out semantically)"
+        description="what this passage's keyword evidence counts for (less when the candidates mix languages and "
+        "one stands out semantically, sooner for a short query unless the passage, in another language, matches "
+        "most of its words)"
     )
     passage_language: str
     query_language: str

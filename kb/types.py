@@ -110,11 +110,11 @@ class Explanation:
 
     mode: str
     semantic: float | None  # cosine of query and passage
-    language_offset: float  # subtracted: how much more this query scores any passage of this language
+    language_offset: float  # subtracted: this language's advantage for the query (median excess and shrink)
     semantic_norm: float  # calibrated cosine scaled to 0–1 over the candidates
     keyword: float  # BM25 of the query written in the passage's language (translations included)
     keyword_norm: float  # BM25 over the best BM25 of the candidates
-    keyword_weight: float  # what keyword evidence counts for this query (less when one passage stands out)
+    keyword_weight: float  # what this passage's keyword evidence counts for (less when one passage stands out)
     passage_language: str
     query_language: str
     same_language: float  # P(query language = passage language)
