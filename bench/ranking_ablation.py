@@ -50,23 +50,23 @@ def patched(obj: Any, name: str, value: Any) -> Iterator[None]:
         setattr(obj, name, old)
 
 
-def fuse_per_language(cands: list[kb.fusion.Candidate], floor: float | None) -> Any:
+def fuse_per_language(cands: list[kb.fusion.Candidate], floor: float | None, n_words: int | None = None) -> Any:
     """The default fusion, but BM25 divided by the best BM25 *of the passage's language* (alternative tried)."""
-    _ranked, weight = _FUSE(cands, floor)
+    _ranked, weight = _FUSE(cands, floor, n_words)
     best: dict[str, float] = {}
     for c in cands:
         best[c.language] = max(best.get(c.language, 0.0), c.keyword)
     for c in cands:
         c.keyword_norm = c.keyword / best[c.language] if best[c.language] > 0 else 0.0
-        c.score = c.dense_norm + weight * c.keyword_norm
+        c.score = c.dense_norm + c.weight * c.keyword_norm
     return sorted(cands, key=lambda c: -c.score), weight
 
 
-def fuse_gated(cands: list[kb.fusion.Candidate], floor: float | None) -> Any:
+def fuse_gated(cands: list[kb.fusion.Candidate], floor: float | None, n_words: int | None = None) -> Any:
     """Keyword evidence re-orders only the passages the dense side finds close (dense_norm ≥ 0.8)."""
-    _ranked, weight = _FUSE(cands, floor)
+    _ranked, weight = _FUSE(cands, floor, n_words)
     for c in cands:
-        c.score = c.dense_norm + (weight * c.keyword_norm if c.dense_norm >= 0.8 else 0.0)
+        c.score = c.dense_norm + (c.weight * c.keyword_norm if c.dense_norm >= 0.8 else 0.0)
     return sorted(cands, key=lambda c: -c.score), weight
 
 
@@ -78,7 +78,9 @@ def variants() -> dict[str, Callable[[], Any]]:
     return {
         "default": lambda: patched(kb.fusion, "WEIGHT", kb.fusion.WEIGHT),
         "no lexicon (own words only)": lambda: patched(kb.lexicon, "default", lambda: empty),
-        "no language calibration": lambda: patched(kb.retrieval, "calibrate", lambda bg, q: Calibration({}, None)),
+        "no language calibration": lambda: patched(
+            kb.retrieval, "calibrate", lambda bg, q, probs=None: Calibration({}, None)
+        ),
         "no fading (keyword weight always 0.5)": lambda: patched(kb.fusion, "STANDOUT", float("inf")),
         "no shrinking toward the background (LIFT 0)": lambda: patched(kb.calibration, "LIFT", 0.0),
         "short queries fade no sooner (SHORT 0)": lambda: patched(kb.fusion, "SHORT", 0),
