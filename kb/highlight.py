@@ -4,9 +4,11 @@ Terms are matched after the same analysis as the keyword index, translations inc
 marks "mois" in a French passage). The best sentence is the one with the most distinct matched words. When
 the match is semantic or cross-lingual and the words do not decide (fewer than two in the best sentence, or a
 tie), the first hits' sentences are compared with the query by embedding instead — the costly part of a
-search, so its sentence vectors are kept in a small cache by passage text. On 300 real queries each
-(bench/highlight_quality.py) this agrees with embedding every sentence of every such hit in ≥ 95 % of hits
-while calling the model for a fraction of them. Ranges are character offsets in the passage text.
+search, so its sentence vectors are kept in a small cache by passage text. On 150 real queries each
+(bench/highlight_quality.py) it agrees with embedding every sentence of every such hit in 95 % of PIAF's hits,
+90 % of CNIL's and 82 % of Europarl's (English questions, French passages), calling the model for 2–30 % of
+them; on PIAF the chosen sentence holds the known answer about as often (76.6 % against 77.3 %). Ranges are
+character offsets in the passage text.
 """
 
 from __future__ import annotations
