@@ -120,9 +120,10 @@ def _score(c: Candidate, mode: str) -> float:
 
 
 def _explain(q: Query, c: Candidate, ranking: Ranking, mode: str, terms: set[str]) -> Explanation:
+    weight = c.weight if mode == "hybrid" else ranking.keyword_weight  # in hybrid, the passage's own
     return Explanation(
         mode=mode, semantic=c.dense, language_offset=c.offset, semantic_norm=c.dense_norm, keyword=c.keyword,
-        keyword_norm=c.keyword_norm, keyword_weight=c.weight if mode == "hybrid" else ranking.keyword_weight, passage_language=c.language,
+        keyword_norm=c.keyword_norm, keyword_weight=weight, passage_language=c.language,
         query_language=q.language, same_language=q.probs.get(c.language, 0.0),
         matched=matched_terms(q, c.language, terms),
     )  # fmt: skip

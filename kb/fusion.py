@@ -15,15 +15,17 @@ divided by the best one, and floor the calibrated cosine of an unrelated passage
 Keyword evidence is not equally reliable across languages: a passage in the query's language matches its
 words, one in another language only those the lexicon translates or that are spelt alike. So when the
 best candidates mix languages (the MIXED_TOP best by either score: a French passage that only the keyword
-side brings up counts, a stray German paragraph far down the list does not), ``adapt`` lets keyword evidence re-order them while the dense side hesitates and
-fades it as one passage stands clearly above the rest: on the split benchmarks a dense top-1 standing out by
+side brings up counts, a stray German paragraph far down the list does not), ``adapt`` lets keyword
+evidence re-order them while the dense side hesitates and fades it as one passage stands clearly above the
+rest: on the split benchmarks a dense top-1 standing out by
 0.4 of its distance to the floor was right 98–100 % of the time, one standing out by less than 0.05 only
 18–48 %. A short query fades it sooner: with two to five content words (Tatoeba's sentences, like short
 questions) one shared or translated word says little, and on the dev halves SHORT = 14 was the value tried
 (0, 8, 14) that kept hybrid at or above semantic in both directions of both split sets — except for a passage
 in another language than the query's that matches at least COVER of its content words (``covers``:
 "antibodies, vaccines and recombinant proteins" against "protéines recombinantes, anticorps, vaccins"), which
-through translations and cognates rarely happens by chance: it keeps the plain limit. Within one language keyword evidence always counts in full.
+through translations and cognates rarely happens by chance: it keeps the plain limit. Within one language
+keyword evidence always counts in full.
 What was tried, with its numbers, is in the README ("Ranking on mixed-language collections").
 """
 
@@ -86,9 +88,11 @@ def keyword_weight(calibrated: np.ndarray, floor: float | None, mixed: bool = Tr
     return WEIGHT * max(0.0, 1.0 - standout / limit) if limit > 0 else 0.0
 
 
-def fuse(cands: list[Candidate], floor: float | None, n_words: int | None = None) -> tuple[list[Candidate], float]:
+def fuse(cands: list[Candidate], floor: float | None, n_words: int | None = None,
+         mixed: bool | None = None) -> tuple[list[Candidate], float]:  # fmt: skip
     """Candidates best first, and the keyword weight for this query's candidates (``n_words``: its content
-    words; a ``covers`` candidate's weight does not fade sooner for a short query)."""
+    words; a ``covers`` candidate's weight does not fade sooner for a short query; ``mixed``: whether the best
+    candidates mix languages, if the caller already knows)."""
     if not cands:
         return [], WEIGHT
     d = np.array([c.calibrated for c in cands], np.float64)
@@ -96,7 +100,8 @@ def fuse(cands: list[Candidate], floor: float | None, n_words: int | None = None
     d_norm = (d - d.min()) / span if span > 0 else np.ones_like(d)
     kw = np.array([c.keyword for c in cands], np.float64)
     k_norm = kw / kw.max() if kw.max() > 0 else kw
-    mixed = mixes(d, kw, [c.language for c in cands])
+    if mixed is None:
+        mixed = mixes(d, kw, [c.language for c in cands])
     weight = keyword_weight(d, floor, mixed, n_words)
     covering = keyword_weight(d, floor, mixed) if any(c.covers for c in cands) else weight
     for c, a, b in zip(cands, d_norm, k_norm, strict=True):

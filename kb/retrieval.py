@@ -89,8 +89,12 @@ def rank(index: IndexReader, query: Query, mode: str, n: int, filters: Filters, 
     _complete(index, query.vector, cands, cal)
     if mode == "semantic":
         return Ranking(sorted(cands.values(), key=lambda c: -c.calibrated), 0.0, cal)
-    _mark_covering(index, query, list(cands.values()))
-    fused, weight = fuse(list(cands.values()), cal.floor, len(query.words))
+    found = list(cands.values())
+    mixed = fusion.mixes(np.array([c.calibrated for c in found], np.float64),
+                         np.array([c.keyword for c in found], np.float64), [c.language for c in found])  # fmt: skip
+    if mixed:
+        _mark_covering(index, query, found)
+    fused, weight = fuse(found, cal.floor, len(query.words), mixed)
     return Ranking(fused, weight, cal)
 
 
@@ -118,21 +122,17 @@ def _complete(index: IndexReader, qvec: np.ndarray | None, cands: dict[int, Cand
 
 def _mark_covering(index: IndexReader, query: Query, cands: list[Candidate]) -> None:
     """Mark the candidates in another language than the query's that match most content words of a short
-    query (their keyword evidence does not fade sooner, :mod:`kb.fusion`)."""
-    short = fusion.SHORT
-    if not short or not query.words or len(query.words) >= short:
-        return
-    calibrated = np.array([c.calibrated for c in cands], np.float64)
-    if not fusion.mixes(calibrated, np.array([c.keyword for c in cands], np.float64), [c.language for c in cands]):
+    query (their keyword evidence does not fade sooner when the candidates mix languages, :mod:`kb.fusion`)."""
+    if not fusion.SHORT or not query.words or len(query.words) >= fusion.SHORT:
         return
     others = [c for c in cands if c.keyword > 0 and c.language != query.language]
     rows = index.passages([c.vid for c in others]) if others else {}
+    groups = {lang: query.groups(lang) for lang in {c.language for c in others}}
     for c in others:
         row = rows.get(c.vid)
         if row is not None:
-            terms = set(row.terms.split())
-            groups = query.groups(c.language)
-            c.covers = sum(any(t in terms for t, _ in g) for g in groups) >= fusion.COVER * len(groups)
+            terms, g = set(row.terms.split()), groups[c.language]
+            c.covers = sum(any(t in terms for t, _ in forms) for forms in g) >= fusion.COVER * len(g)
 
 
 def matched_terms(query: Query, lang: str, passage_terms: set[str]) -> list[dict[str, object]]:
