@@ -18,7 +18,9 @@ def test_keys_are_stored_hashed_and_scoped(tmp_path: Path) -> None:
     kf = KeyFile(tmp_path / "keys.json")
     admin, reader = kf.add("ops", "admin"), kf.add("reader", "search")
     raw = (tmp_path / "keys.json").read_text()
-    assert admin not in raw and reader not in raw and admin.split("_")[2] not in raw
+    # the secret itself may hold "_" (token_urlsafe): split off the "kb_<id>_" prefix only
+    secrets_ = [key.split("_", 2)[2] for key in (admin, reader)]
+    assert admin not in raw and reader not in raw and not any(s in raw for s in secrets_)
     assert os.stat(tmp_path / "keys.json").st_mode & 0o777 == 0o600
     assert kf.check(admin).scope == "admin" and kf.check(reader).scope == "search"
     assert kf.check(reader).may("search") and not kf.check(reader).may("admin")
