@@ -52,6 +52,7 @@ class Settings:
     keys_file: Path | None = None  # KB_KEYS_FILE: hashed keys with scopes (kb keys add/list/revoke)
     private: bool = False  # KB_PRIVATE=1: every route but the health check needs a search or admin key
     max_searches: int = 12  # searches admitted at once by `kb serve`; the next gets 429 with Retry-After
+    search_threads: int | None = None  # of the admitted searches, how many run at once (None: all of them)
     cors_origins: tuple[str, ...] = ()
     workers: int = 2  # parser processes during ingest
     serve_workers: int = 1  # `kb serve` processes sharing the index's memory-mapped files
@@ -97,6 +98,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "KB_KEYS_FILE": ("keys_file", Path),
     "KB_PRIVATE": ("private", _flag),
     "KB_MAX_SEARCHES": ("max_searches", int),
+    "KB_SEARCH_THREADS": ("search_threads", int),
     "KB_WORKERS": ("workers", int),
     "KB_SERVE_WORKERS": ("serve_workers", int),
     "KB_BACKEND_INDEX": ("index_backend", str),
