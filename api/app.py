@@ -135,9 +135,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     )
     app.state.kb = state
     _install_errors(app)
-    running = settings.search_threads or settings.max_searches
     app.add_middleware(Guard, keys=state.keys, sessions=state.sessions, private=settings.private,
-                       max_searches=settings.max_searches, running=running, error=error_response)  # fmt: skip
+                       max_searches=settings.max_searches, running=settings.search_threads,
+                       error=error_response)  # fmt: skip
     _install_middleware(app, settings)
     app.openapi = lambda: openapi(app, settings.private)  # type: ignore[method-assign]
     app.include_router(routes.router)
