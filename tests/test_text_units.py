@@ -6,7 +6,7 @@ import pytest
 
 from kb.analysis import query_terms, query_words, terms
 from kb.chunking import chunk
-from kb.langid import detect, query_language
+from kb.langid import detect, function_votes, query_language
 from kb.loaders.pdf import _dehyphenate, _strip_running_lines
 from kb.settings import ChunkParams
 from kb.textutil import clean, count_words, sentence_spans
@@ -95,6 +95,18 @@ def test_language_detection_is_deterministic() -> None:
     probs = [query_language("stock safety months") for _ in range(5)]
     assert all(p == probs[0] for p in probs) and probs[0]["en"] > 0.5
     assert query_language("???") == {}
+
+
+def test_function_words_correct_the_language_of_short_queries() -> None:
+    # langdetect's character n-grams alone read these two the wrong way round (Tatoeba sentences)
+    assert query_language("He loves you.")["en"] > 0.5
+    assert query_language("Tente ta chance !")["fr"] > 0.5
+    assert query_language("Il t'aime.")["fr"] > 0.5
+    # no function word of one language only: langdetect's reading stands
+    assert query_language("bioproduction thérapies") == query_language("bioproduction thérapies")
+    assert function_votes("bioproduction thérapies") == 0
+    long = query_language("the of and to in " * 200)  # many votes: bounded, no overflow
+    assert 0.0 < long["fr"] < 1e-9 and long["en"] == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("bad", ["", "   \n"])
