@@ -22,7 +22,6 @@ from kb.embedding import Embedder, load_embedder
 from kb.errors import KBError
 from kb.settings import Settings
 
-log = logging.getLogger("kb.access")
 STATIC = Path(__file__).parent / "static"
 MAX_URL = 8192
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -65,8 +64,8 @@ def _install_errors(app: FastAPI) -> None:
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
     """Outermost first: CORS (when configured), then Edge (limits, headers, log), then the Guard (added before)."""
-    app.add_middleware(Edge, error=error_response, max_url=MAX_URL, max_body=settings.limits.max_upload_bytes + 65536,
-                       csp=CSP, docs_csp=DOCS_CSP, max_upload_mb=settings.limits.max_upload_bytes // 2**20)  # fmt: skip
+    app.add_middleware(Edge, error=error_response, max_url=MAX_URL, max_upload_bytes=settings.limits.max_upload_bytes,
+                       csp=CSP, docs_csp=DOCS_CSP)  # fmt: skip
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])  # fmt: skip

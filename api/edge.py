@@ -12,11 +12,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-Scope = dict[str, Any]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-ASGI = Callable[[Scope, Receive, Send], Awaitable[None]]
+from api.auth import ASGI, Scope
+
 ErrorResponse = Callable[..., Any]
+MULTIPART_SLACK = 65536  # what a multipart body may add around an upload of the largest allowed size
 
 log = logging.getLogger("kb.access")
 
@@ -25,22 +24,24 @@ class Edge:
     """Refuses over-long URLs (414) and over-large bodies by their Content-Length (413), adds the security
     headers to every answer and logs each request with its status and time."""
 
-    def __init__(self, app: ASGI, error: ErrorResponse, max_url: int, max_body: int, csp: str, docs_csp: str,
-                 max_upload_mb: int) -> None:  # fmt: skip
-        self.app, self.error, self.max_url, self.max_body = app, error, max_url, max_body
-        self.csp, self.docs_csp, self.max_upload_mb = csp, docs_csp, max_upload_mb
+    def __init__(self, app: ASGI, error: ErrorResponse, max_url: int, max_upload_bytes: int, csp: str,
+                 docs_csp: str) -> None:  # fmt: skip
+        self.app, self.error, self.max_url = app, error, max_url
+        self.max_body, self.max_upload_mb = max_upload_bytes + MULTIPART_SLACK, max_upload_bytes // 2**20
+        common = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
+        self.headers = [(b"content-security-policy", csp.encode()), *common]
+        self.docs_headers = [(b"content-security-policy", docs_csp.encode()), *common]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]],
+                       send: Callable[[Any], Awaitable[None]]) -> None:  # fmt: skip
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         t0, status = time.perf_counter(), [0]
-        csp = (self.docs_csp if scope["path"] in ("/docs", "/redoc") else self.csp).encode()
+        extra = self.docs_headers if scope["path"] in ("/docs", "/redoc") else self.headers
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                extra = [(b"content-security-policy", csp), (b"x-content-type-options", b"nosniff"),
-                         (b"referrer-policy", b"same-origin")]  # fmt: skip
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
