@@ -223,7 +223,6 @@ def run_size(n: int, args: argparse.Namespace, sents: list[str], real, scale_emb
             t0 = time.perf_counter()
             ingest([], here, scale_emb, sources=[Source(corpus, f"bench:{corpus}", corpus.name)])  # type: ignore[arg-type]
         build_s = round(time.perf_counter() - t0, 1)
-        backend = backend_for(here)  # a Qdrant Edge store opened before the build does not see it
     disk_mb = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file()) / 2**20
     index = backend.open(real)
     info = index.info()

@@ -82,6 +82,8 @@ class EdgeStore:
                 self.shard.update(UpdateOperation.create_field_index(name, kinds[kind]))
 
     def exists(self) -> bool:
+        if self.shard is None:  # another store of this process may have built it since (shards are shared)
+            self.shard = edge_shard(self.path, None)
         return self.shard is not None
 
     def upsert(self, records: list[Record]) -> None:
