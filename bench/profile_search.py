@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scale import machine, real_queries
@@ -29,14 +31,13 @@ from kb import facets as facet_counts
 from kb import highlight
 from kb.embedding import Embedder, load_embedder
 from kb.engine import load, search
+from kb.facets import FACETS  # all of them: what the page asks for
 from kb.highlight import highlight_hits
 from kb.langid import query_language
 from kb.local import LocalIndex
 from kb.retrieval import Query, rank
 from kb.settings import Settings, resolve
 from kb.types import Filters
-
-FACETS = ("document", "publisher", "year", "language")  # what the page asks for
 
 
 def cost(items: list, fn: Callable) -> dict[str, float]:  # type: ignore[type-arg]
@@ -68,13 +69,13 @@ def page_request(settings: Settings, emb: Embedder, index: LocalIndex, **extra: 
     return get
 
 
-def facet_costs(index: LocalIndex, qs: list[str]) -> dict[str, object]:
+def facet_costs(index: LocalIndex, qs: list[str], qvecs: np.ndarray) -> dict[str, object]:
     """The four facets counted alone over each query's candidates (the difference of two whole searches is
     within their noise), and a search with one facet selected, which ranks once more without it."""
     ranked = []
-    for q in qs:
+    for q, vec in zip(qs, qvecs, strict=True):
         parsed = Query.parse(q)
-        parsed.vector = index.embedder.encode_queries([q])[0]
+        parsed.vector = vec
         ranked.append(rank(index, parsed, "hybrid", 100, Filters()).candidates)
     work = list(range(len(qs)))
     lang = Filters(languages=("fr",))
@@ -141,7 +142,7 @@ def main() -> None:
     highlight.CACHE = highlight.SentenceCache()
     terms_only = cost(qs, lambda q: search(index, q, highlight="terms"))
     terms_facets = cost(qs, lambda q: search(index, q, highlight="terms", facets=FACETS))
-    facet_stages = facet_costs(index, qs)
+    facet_stages = facet_costs(index, qs, qvecs)
     page = cost(qs, page_request(settings, emb, index))
     highlight.CACHE = highlight.SentenceCache()
     sentences = cost(qs, page_request(settings, emb, index, highlight="auto"))
