@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from api.auth import COOKIE, SESSION_S
 from api.state import State
@@ -34,23 +35,33 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 PAGE_SIZE = 10
 MAX_DOC_OPTIONS = 300
 MULTI = ("lang", "doc", "publisher", "year")
-_OPTIONS: dict[str, list[dict[str, Any]]] = {}
+_OPTIONS: dict[str, list[tuple[str, str]]] = {}
 _HL = re.compile(r"^(\d{1,7})-(\d{1,7})$")
 
 
-def _doc_options(index: IndexReader, selected: list[str]) -> list[dict[str, Any]]:
-    """The document filter's choices: the first MAX_DOC_OPTIONS titles (sorted once per generation) and the
-    selected ones; a page listing 100,000 documents would cost more than the search."""
+def _doc_options(index: IndexReader, selected: list[str]) -> Markup:
+    """The document filter's choices, as HTML: the first MAX_DOC_OPTIONS titles (sorted and escaped once per
+    generation) and the selected ones; a page listing 100,000 documents would cost more than the search."""
     if index.generation not in _OPTIONS:
         _OPTIONS.clear()
         docs = (
             index.documents(0, MAX_DOC_OPTIONS) if index.document_count() > 10 * MAX_DOC_OPTIONS else index.documents()
         )
-        _OPTIONS[index.generation] = sorted(docs, key=lambda d: d["title"].lower())[:MAX_DOC_OPTIONS]
+        ordered = sorted(docs, key=lambda d: d["title"].lower())[:MAX_DOC_OPTIONS]
+        _OPTIONS[index.generation] = [(d["doc_id"], _option(d)) for d in ordered]
     options = _OPTIONS[index.generation]
-    known = {d["doc_id"] for d in options}
-    extra = [d for d in (index.document(s) for s in selected if s not in known) if d is not None]
-    return extra + options
+    known = {doc_id for doc_id, _ in options}
+    extra = [
+        (d["doc_id"], _option(d)) for d in (index.document(s) for s in selected if s not in known) if d is not None
+    ]
+    first = selected[0] if selected else None
+    return Markup(
+        "".join(h.replace("<option ", "<option selected ", 1) if i == first else h for i, h in extra + options)
+    )
+
+
+def _option(d: dict[str, Any]) -> str:
+    return f'<option value="{escape(d["doc_id"])}">{escape(d["title"][:80])}</option>'
 
 
 def _ui(request: Request) -> str:

@@ -56,7 +56,17 @@ CACHE = SentenceCache()
 
 
 def term_ranges(text: str, qterms: set[str], lang: str) -> list[Highlight]:
-    return [Highlight(a, b, "term") for a, b, word in word_spans(text) if _forms(word, lang) & qterms]
+    return [Highlight(a, b, "term") for a, b, word in _words(text) if _forms(word, lang) & qterms]
+
+
+@lru_cache(maxsize=CACHE_PASSAGES)  # the same passages come back across requests: tokenise each once
+def _words(text: str) -> tuple[tuple[int, int, str], ...]:
+    return tuple(word_spans(text))
+
+
+@lru_cache(maxsize=CACHE_PASSAGES)
+def _sentences(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(sentence_spans(text))
 
 
 @lru_cache(maxsize=1 << 16)  # a page of hits repeats most of its words across requests
@@ -89,7 +99,7 @@ def highlight_hits(texts: list[str], langs: list[str], qterms: list[set[str]], q
     """Highlights for each passage (``qterms[i]``: the analysed query terms to mark in passage ``i``, its
     translations included); ``semantic[i]`` allows the sentence embeddings (first hits only)."""
     marks = [term_ranges(t, q, lg) for t, q, lg in zip(texts, qterms, langs, strict=True)]
-    spans = [sentence_spans(t)[:MAX_SENTENCES] for t in texts]
+    spans = [list(_sentences(t)[:MAX_SENTENCES]) for t in texts]
     out = []
     for i, (text, m, sp) in enumerate(zip(texts, marks, spans, strict=True)):
         best, clear = _by_terms(sp, m, text)
@@ -108,7 +118,7 @@ SNIPPET_MAX = 420
 def snippet(text: str, sentence: tuple[int, int] | None) -> tuple[int, int]:
     """The span to show of a passage: its best sentence with whole sentences around it up to about three lines
     (a sentence too long alone is cut at a word)."""
-    spans = sentence_spans(text)
+    spans = _sentences(text)
     if not spans:
         return 0, min(len(text), SNIPPET_MAX)
     i = next((k for k, (a, b) in enumerate(spans) if sentence and a <= sentence[0] < b), 0)

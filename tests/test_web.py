@@ -236,6 +236,10 @@ def test_script_and_quotes_shown_as_text(browser: Any, server: Server) -> None:
         assert "<script>alert(1)</script>" in hit.locator(".hit-title").inner_text()
         assert page.evaluate("window.pwned") is None and dialogs == []
         assert page.locator("#q").input_value().startswith("<script>")
+        assert page.locator("#doc option[value=evil]").inner_text() == "<script>alert(1)</script>"
+        page.goto(server.url + "/?q=vaccins&doc=evil")
+        assert page.locator("#doc").input_value() == "evil"  # the filter's choice stays selected
+        assert page.evaluate("window.pwned") is None and dialogs == []
         page.goto(server.url + "/documents/evil?page=1")
         assert "<b>en gras</b>" in page.locator(".page-text").inner_text()
         assert page.evaluate("window.pwned") is None
