@@ -20,6 +20,7 @@ from api.edge import Edge
 from api.state import State
 from kb.embedding import Embedder, load_embedder
 from kb.errors import KBError
+from kb.querycache import RememberedQueries
 from kb.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -106,7 +107,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     # concurrent requests each run the model on one thread: a run on two threads costs 23 ms of CPU
     # against 18 on one (bench/profile_search.py), and the server's cores are shared by the requests anyway
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    state = State.open(settings, embedder or load_embedder(replace(settings, threads=settings.serve_threads)))
+    model = embedder or load_embedder(replace(settings, threads=settings.serve_threads))
+    state = State.open(settings, RememberedQueries(model))  # the page's follow-up asks for the same query again
     logging.getLogger("kb.api").info("warm-up search in %.2f s", state.warm_up())
     app = FastAPI(
         title="kb — bilingual search over French biotherapy strategy documents",
