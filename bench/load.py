@@ -1,9 +1,10 @@
 """HTTP load on `kb serve` (127.0.0.1 only): what users get, at 1, 8 and 32 concurrent clients.
 
-Four requests, each measured alone at every level: ``page`` — the web page with a query (``/?q=…``, what
+Five requests, each measured alone at every level: ``page`` — the web page with a query (``/?q=…``, what
 a person waits for before seeing results: best sentences by matched words), ``page-sentences`` — the
 request its script sends next for the model's best sentences (``/?q=…&highlight=auto``, no facets),
-``api`` — the API's default search (``/api/v1/search?q=…``, highlight=auto), and ``api-terms`` — the API
+``visit`` — both in turn for the same question, as a browser with the script sends them (latency: the page's,
+and the follow-up's apart; throughput and CPU per visit), ``api`` — the API's default search (``/api/v1/search?q=…``, highlight=auto), and ``api-terms`` — the API
 with highlight=terms. Before any load: the time from starting `kb serve` to its first
 answer. After: a write under load — while 8 clients search, a document is uploaded and deleted, and every
 answer must come whole from one index generation (before or after each change).
@@ -16,7 +17,7 @@ its processes), so the server's CPU per search is known. Memory: RSS and PSS (sh
 processes that map them: the honest total of `kb serve --workers N`) summed over the server's processes.
 
     python bench/load.py --index INDEX [--seconds 20] [--clients 1,8,32]
-                         [--requests page,page-sentences,api,api-terms]
+                         [--requests page,page-sentences,visit,api,api-terms]
                          [--workers 1] [--out bench/out/load.json]
 """
 
@@ -61,6 +62,8 @@ def free_port() -> int:
 
 REQUESTS = {"page": ("/", {}), "page-sentences": ("/", {"highlight": "auto"}), "api": ("/api/v1/search", {"k": "10"}),
             "api-terms": ("/api/v1/search", {"k": "10", "highlight": "terms"})}  # fmt: skip
+# what a browser with the page's script does: the page, then at once its follow-up for the same question
+VISIT = (REQUESTS["page"], REQUESTS["page-sentences"])
 
 
 def start_server(index: Path, key: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str, dict[str, float]]:
@@ -142,28 +145,32 @@ def cpu_s(pid: int | None = None) -> float:
 
 
 async def client(c: aiohttp.ClientSession, url: str, until: float, lat: list[float], errors: list[str],
-                 answers: list[dict[str, object]], request: str, rejected: list[float]) -> None:  # fmt: skip
-    """One user: a search, then the next as soon as it is answered; after a 429, waits as Retry-After says."""
+                 answers: list[dict[str, object]], request: str, rejected: list[float],
+                 follow: list[float]) -> None:  # fmt: skip
+    """One user: a search, then the next as soon as it is answered; after a 429, waits as Retry-After says.
+    A ``visit`` is the page then its follow-up: ``lat`` gets the page's time, ``follow`` the follow-up's."""
     rng = random.Random()
     pool = queries()
-    path, params = REQUESTS[request]
+    steps = VISIT if request == "visit" else (REQUESTS[request],)
     while time.perf_counter() < until:
-        t0 = time.perf_counter()
-        try:
-            async with c.get(url + path, params={"q": rng.choice(pool), **params}) as r:
-                body = await r.read()
-            if r.status == 429:
-                rejected.append((time.perf_counter() - t0) * 1000)
-                await asyncio.sleep(float(r.headers.get("retry-after", "1")))
-                continue
-            if r.status != 200:
-                errors.append(f"{r.status} {body[:100]!r}")
-            elif not request.startswith("page"):
-                doc = json.loads(body)
-                answers.append({"generation": doc["generation"], "docs": [h["doc_id"] for h in doc["hits"]]})
-        except aiohttp.ClientError as exc:
-            errors.append(repr(exc))
-        lat.append((time.perf_counter() - t0) * 1000)
+        q = rng.choice(pool)
+        for n, (path, params) in enumerate(steps):
+            t0 = time.perf_counter()
+            try:
+                async with c.get(url + path, params={"q": q, **params}) as r:
+                    body = await r.read()
+                if r.status == 429:
+                    rejected.append((time.perf_counter() - t0) * 1000)
+                    await asyncio.sleep(float(r.headers.get("retry-after", "1")))
+                    break
+                if r.status != 200:
+                    errors.append(f"{r.status} {body[:100]!r}")
+                elif request.startswith("api"):
+                    doc = json.loads(body)
+                    answers.append({"generation": doc["generation"], "docs": [h["doc_id"] for h in doc["hits"]]})
+            except aiohttp.ClientError as exc:
+                errors.append(repr(exc))
+            (follow if n else lat).append((time.perf_counter() - t0) * 1000)
 
 
 async def level(url: str, clients: int, seconds: float, request: str,
@@ -172,19 +179,26 @@ async def level(url: str, clients: int, seconds: float, request: str,
     errors: list[str] = []
     answers: list[dict[str, object]] = []
     rejected: list[float] = []
+    follow: list[float] = []
     conn = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=60)) as c:
         until = time.perf_counter() + seconds
         t0, me0, srv0 = time.perf_counter(), cpu_s(), cpu_s(server_pid) if server_pid else 0.0
-        await asyncio.gather(*(client(c, url, until, lat, errors, answers, request, rejected) for _ in range(clients)))
+        await asyncio.gather(
+            *(client(c, url, until, lat, errors, answers, request, rejected, follow) for _ in range(clients))
+        )
         wall, me, srv = time.perf_counter() - t0, cpu_s() - me0, cpu_s(server_pid) - srv0 if server_pid else 0.0
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
     rq = statistics.quantiles(rejected, n=100) if len(rejected) > 1 else rejected * 99 or [0.0] * 99
-    return {"request": request, "clients": clients, "requests": len(lat), "errors": len(errors), "error_samples": errors[:3],
+    out = {"request": request, "clients": clients, "requests": len(lat), "errors": len(errors), "error_samples": errors[:3],
             "throughput_rps": round(len(lat) / wall, 1), "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1),
             "p99_ms": round(q[98], 1), "server_cpu_ms_per_search": round(srv * 1000 / max(1, len(lat)), 1),
             "server_cores_busy": round(srv / wall, 2), "load_generator_cores_busy": round(me / wall, 2),
             "rejected_429": len(rejected), "rejected_p99_ms": round(rq[98], 1), "_answers": answers}  # fmt: skip
+    if follow:  # a visit: throughput and CPU are per visit (the page and its follow-up)
+        fq = statistics.quantiles(follow, n=100) if len(follow) > 1 else follow * 99
+        out |= {"followup_p50_ms": round(fq[49], 1), "followup_p99_ms": round(fq[98], 1)}
+    return out
 
 
 async def writes_under_load(url: str, key: str, seconds: float) -> dict[str, object]:
@@ -222,7 +236,7 @@ def main() -> None:
     ap.add_argument("--index", required=True, type=Path)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--clients", default="1,8,32,64")
-    ap.add_argument("--requests", default="page,page-sentences,api,api-terms")
+    ap.add_argument("--requests", default="page,page-sentences,visit,api,api-terms")
     ap.add_argument("--workers", type=int, default=1, help="kb serve processes")
     ap.add_argument("--no-writes", action="store_true", help="skip the write under load")
     ap.add_argument("--out", default="bench/out/load.json")
