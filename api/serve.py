@@ -129,7 +129,7 @@ def _fork(settings: Settings, embedder: Any, sock: socket.socket) -> int:
         uvicorn.Server(config).run(sockets=[sock])
         code = 0
     except BaseException:  # a worker that cannot start says why, then the parent stops the others
-        logging.getLogger("kb.api").exception("worker %d failed", os.getpid())
+        log.exception("worker %d failed", os.getpid())
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

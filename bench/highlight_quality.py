@@ -73,7 +73,7 @@ def measure(name: str, index: Index, queries: list[dict[str, Any]], embedder: Em
         hits = search(index, row["text"], k=10, highlight="none").hits[: highlight.SEMANTIC_HITS]
         q = Query.parse(row["text"])
         q.vector = embedder.encode_queries([row["text"]])[0]
-        highlight.CACHE = highlight.SentenceCache()  # no help from earlier queries: each search pays in full
+        highlight.CACHE = highlight.VectorCache()  # no help from earlier queries: each search pays in full
         t = time.process_time()
         old = [old_rule(h, i, row["text"], q.vector, embedder, h.citation.language != q.language)
                for i, h in enumerate(hits)]  # fmt: skip

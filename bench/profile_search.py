@@ -120,7 +120,7 @@ def main() -> None:
         terms = [{t for g in parsed[i].groups(lg) for t, _ in g} for lg in langs]
         same = [lg != parsed[i].language for lg in langs]
         if semantic:
-            highlight.CACHE = highlight.SentenceCache()  # each query pays in full
+            highlight.CACHE = highlight.VectorCache()  # each query pays in full
             highlight_hits([h.text for h in hits], langs, terms, qvecs[i], emb, same)
         else:
             highlight_hits([h.text for h in hits], langs, terms, None, None, same)
@@ -139,12 +139,12 @@ def main() -> None:
         "cpu_ms": round(whole["cpu_ms"] - parts, 2),
         "wall_ms": round(whole["wall_ms"] - sum(s["wall_ms"] for s in stages.values()), 2),
     }
-    highlight.CACHE = highlight.SentenceCache()
+    highlight.CACHE = highlight.VectorCache()
     terms_only = cost(qs, lambda q: search(index, q, highlight="terms"))
     terms_facets = cost(qs, lambda q: search(index, q, highlight="terms", facets=FACETS))
     facet_stages = facet_costs(index, qs, qvecs)
     page = cost(qs, page_request(settings, emb, index))
-    highlight.CACHE = highlight.SentenceCache()
+    highlight.CACHE = highlight.VectorCache()
     sentences = cost(qs, page_request(settings, emb, index, highlight="auto"))
     report = {"index": str(args.index), "queries": len(qs), "model_threads": settings.serve_threads, "machine": machine(),
               "runtime": getattr(emb, "runtime", "?"), "query_precision": settings.query_precision, "stages": stages,

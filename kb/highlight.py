@@ -29,8 +29,9 @@ MAX_SENTENCES = 24
 CACHE_PASSAGES = 4096
 
 
-class SentenceCache:
-    """Sentence vectors of recently highlighted passages (LRU by text), shared by the requests of a process."""
+class VectorCache:
+    """Vectors by text, least recently used forgotten first, safe across threads: the sentence vectors of
+    recently highlighted passages (``CACHE``), and the query vectors of :mod:`kb.querycache`."""
 
     def __init__(self, size: int = CACHE_PASSAGES) -> None:
         self.size = size
@@ -52,7 +53,7 @@ class SentenceCache:
                 self._data.popitem(last=False)
 
 
-CACHE = SentenceCache()
+CACHE = VectorCache()  # shared by the requests of a process
 
 
 def term_ranges(text: str, qterms: set[str], lang: str) -> list[Highlight]:

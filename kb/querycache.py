@@ -5,13 +5,12 @@ the model's best sentences), and so do a facet click, the next page and a change
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
 from kb.embedding import Embedder
+from kb.highlight import VectorCache
 
 QUERIES = 2048  # 2048 × 384 floats: 3 MB
 
@@ -21,10 +20,9 @@ class RememberedQueries:
     (LRU by text); passages and batches go straight through."""
 
     def __init__(self, inner: Embedder, size: int = QUERIES) -> None:
-        self.inner, self.size = inner, size
+        self.inner = inner
         self.name, self.dim, self.passage_precision = inner.name, inner.dim, inner.passage_precision
-        self._seen: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._seen = VectorCache(size)
 
     def __getattr__(self, attr: str) -> Any:  # runtime, query_precision, … of the model behind
         return getattr(self.inner, attr)
@@ -32,16 +30,10 @@ class RememberedQueries:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         if len(texts) != 1:
             return self.inner.encode_queries(texts)
-        with self._lock:
-            vec = self._seen.get(texts[0])
-            if vec is not None:
-                self._seen.move_to_end(texts[0])
-                return vec[None, :].copy()
-        vec = self.inner.encode_queries(texts)[0]
-        with self._lock:
-            self._seen[texts[0]] = vec
-            while len(self._seen) > self.size:
-                self._seen.popitem(last=False)
+        vec = self._seen.get(texts[0])
+        if vec is None:
+            vec = self.inner.encode_queries(texts)[0]
+            self._seen.put(texts[0], vec)
         return vec[None, :].copy()
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
