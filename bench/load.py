@@ -9,8 +9,11 @@ with highlight=terms. Before any load: the time from starting `kb serve` to its 
 answer. After: a write under load — while 8 clients search, a document is uploaded and deleted, and every
 answer must come whole from one index generation (before or after each change).
 
-Queries are the 1,000 real ones of the scale benchmark (PIAF questions, Europarl sentences) when
-../shared/data is there, else ten questions about the shipped corpus. The load generator (aiohttp, asyncio;
+Queries: every distinct real question of ../shared/data (PIAF, Europarl both ways, CNIL, service-public;
+about 14,000) when it is there, else ten questions about the shipped corpus. Each is asked once in a whole
+run (``Deck``), since the server remembers query vectors and sentence vectors: a benchmark that repeats its
+questions measures those memories, not users with new questions. A visit's follow-up repeats its page's
+question, as the page's script does; ``repeated_questions`` per level counts any other repeat. The load generator (aiohttp, asyncio;
 it spends about half the CPU per request that httpx did)
 runs on the same cores as the server; the CPU each side used is recorded per level (the server's over all
 its processes), so the server's CPU per search is known. Memory: RSS and PSS (shared pages split between the
@@ -124,13 +127,47 @@ def pss_mb(pid: int) -> float:
     return total
 
 
-def queries() -> list[str]:
-    try:
-        from scale import real_queries
+QUESTION_SETS = ("piaf/beir/queries.jsonl", "europarl-fr-en-excerpt/en2fr/queries.jsonl",
+                 "europarl-fr-en-excerpt/fr2en/queries.jsonl", "cnil-faq-piafml/beir/queries.jsonl",
+                 "service-public-dila-piafml/beir/queries.jsonl")  # fmt: skip
 
-        return real_queries(1000)
+
+def queries() -> list[str]:
+    """Every distinct real question of ../shared/data (about 14,000), else the ten about the shipped corpus."""
+    from scale import DATA
+
+    seen: dict[str, None] = {}
+    try:
+        for rel in QUESTION_SETS:
+            with open(DATA / rel, encoding="utf-8") as f:
+                seen.update((json.loads(line)["text"], None) for line in f)
     except OSError:
         return QUERIES
+    return list(seen)
+
+
+class Deck:
+    """The questions of a whole run, each drawn once (shuffled), as distinct users ask distinct questions:
+    the server's query memory and sentence cache then answer only what a real follow-up repeats. When the
+    deck runs out it is shuffled again and ``repeats`` counts the questions asked a second time."""
+
+    def __init__(self) -> None:
+        self.pool: list[str] = []
+        self.left: list[str] = []
+        self.repeats = 0
+        self.rounds = 0
+
+    def draw(self) -> str:
+        if not self.left:
+            self.pool = self.pool or queries()
+            self.left = random.sample(self.pool, len(self.pool))
+            self.rounds += 1
+        if self.rounds > 1:
+            self.repeats += 1
+        return self.left.pop()
+
+
+DECK = Deck()
 
 
 def cpu_s(pid: int | None = None) -> float:
@@ -149,11 +186,9 @@ async def client(c: aiohttp.ClientSession, url: str, until: float, lat: list[flo
                  follow: list[float]) -> None:  # fmt: skip
     """One user: a search, then the next as soon as it is answered; after a 429, waits as Retry-After says.
     A ``visit`` is the page then its follow-up: ``lat`` gets the page's time, ``follow`` the follow-up's."""
-    rng = random.Random()
-    pool = queries()
     steps = VISIT if request == "visit" else (REQUESTS[request],)
     while time.perf_counter() < until:
-        q = rng.choice(pool)
+        q = DECK.draw()
         for n, (path, params) in enumerate(steps):
             t0 = time.perf_counter()
             try:
@@ -184,6 +219,7 @@ async def level(url: str, clients: int, seconds: float, request: str,
     async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=60)) as c:
         until = time.perf_counter() + seconds
         t0, me0, srv0 = time.perf_counter(), cpu_s(), cpu_s(server_pid) if server_pid else 0.0
+        repeats0 = DECK.repeats
         await asyncio.gather(
             *(client(c, url, until, lat, errors, answers, request, rejected, follow) for _ in range(clients))
         )
@@ -194,7 +230,8 @@ async def level(url: str, clients: int, seconds: float, request: str,
             "throughput_rps": round(len(lat) / wall, 1), "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1),
             "p99_ms": round(q[98], 1), "server_cpu_ms_per_search": round(srv * 1000 / max(1, len(lat)), 1),
             "server_cores_busy": round(srv / wall, 2), "load_generator_cores_busy": round(me / wall, 2),
-            "rejected_429": len(rejected), "rejected_p99_ms": round(rq[98], 1), "_answers": answers}  # fmt: skip
+            "rejected_429": len(rejected), "rejected_p99_ms": round(rq[98], 1), "_answers": answers,
+            "repeated_questions": DECK.repeats - repeats0}  # fmt: skip
     if follow:  # a visit: throughput and CPU are per visit (the page and its follow-up)
         fq = statistics.quantiles(follow, n=100) if len(follow) > 1 else follow * 99
         out |= {"followup_p50_ms": round(fq[49], 1), "followup_p99_ms": round(fq[98], 1)}
