@@ -52,10 +52,8 @@ def prefork(settings: Settings, host: str, port: int) -> int:
     SIGINT or SIGTERM stops them all. Returns 0 after a clean stop, 1 if a worker failed."""
     from kb.backend import backend_for
     from kb.embedding import load_embedder
-    from kb.errors import NoIndexError
 
-    if not backend_for(settings).exists():
-        raise NoIndexError(f"no index in {settings.index_dir}: build one with `kb ingest` first", field="index")
+    backend_for(settings).require()
     sock = _bind(host, port)
     embedder = load_embedder(replace(settings, threads=settings.serve_threads))  # before fork: shared
     _preload()

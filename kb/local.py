@@ -184,6 +184,9 @@ class LocalBackend:
     def exists(self) -> bool:
         return generations.current(self.index_dir) is not None
 
+    def require(self) -> None:
+        generations.require_current(self.index_dir)
+
     def open(self, embedder: Embedder) -> LocalIndex:
         return load(self.index_dir, embedder, self.settings.threads)
 

@@ -270,12 +270,19 @@ class QdrantBackend:
     def exists(self) -> bool:
         return self._meta() is not None
 
-    def open(self, embedder: Embedder) -> QdrantIndex:
+    def require(self) -> None:
+        self._existing_meta()
+
+    def _existing_meta(self) -> dict[str, Any]:
         meta = self._meta()
         if meta is None:
             where = self.settings.qdrant_url or self.index_dir
             raise NoIndexError(f"no index in {where} (qdrant backend): build one with `kb ingest --backend qdrant`",
                                field="index")  # fmt: skip
+        return meta
+
+    def open(self, embedder: Embedder) -> QdrantIndex:
+        meta = self._existing_meta()
         generations.check_model(meta, embedder.name, embedder.dim)
         return QdrantIndex(self.store, meta, embedder, self.index_dir / "files")
 

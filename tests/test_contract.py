@@ -179,3 +179,15 @@ def test_typo_tolerance_exact_first(index: IndexReader) -> None:
     )
     exact = search(index, "médicaments essentiels", mode="keyword", k=1).hits[0]
     assert exact.score > top.score  # an exact match outranks a corrected one
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_a_missing_index_says_how_to_build_one(kind: str, tmp_path: Path) -> None:
+    from kb.errors import NoIndexError
+
+    backend = backend_for(settings_for(kind, tmp_path))
+    assert not backend.exists()
+    for attempt in (backend.require, lambda: backend.open(EMB)):
+        with pytest.raises(NoIndexError, match="no index in .*kb ingest") as err:
+            attempt()
+        assert err.value.field == "index"
