@@ -188,6 +188,6 @@ def test_a_missing_index_says_how_to_build_one(kind: str, tmp_path: Path) -> Non
     backend = backend_for(settings_for(kind, tmp_path))
     assert not backend.exists()
     for attempt in (backend.require, lambda: backend.open(EMB)):
-        with pytest.raises(NoIndexError, match="no index in .*kb ingest") as err:
+        with pytest.raises(NoIndexError, match=r"no index in .*kb ingest") as err:
             attempt()
         assert err.value.field == "index"
