@@ -35,7 +35,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 PAGE_SIZE = 10
 MAX_DOC_OPTIONS = 300
 MULTI = ("lang", "doc", "publisher", "year")
-_OPTIONS: dict[str, list[tuple[str, str]]] = {}
+_OPTIONS: dict[str, list[tuple[dict[str, Any], str]]] = {}  # generation → (document, its <option>)
 _HL = re.compile(r"^(\d{1,7})-(\d{1,7})$")
 
 
@@ -48,20 +48,17 @@ def _doc_options(index: IndexReader, selected: list[str]) -> Markup:
             index.documents(0, MAX_DOC_OPTIONS) if index.document_count() > 10 * MAX_DOC_OPTIONS else index.documents()
         )
         ordered = sorted(docs, key=lambda d: d["title"].lower())[:MAX_DOC_OPTIONS]
-        _OPTIONS[index.generation] = [(d["doc_id"], _option(d)) for d in ordered]
+        _OPTIONS[index.generation] = [(d, _option(d)) for d in ordered]
     options = _OPTIONS[index.generation]
-    known = {doc_id for doc_id, _ in options}
-    extra = [
-        (d["doc_id"], _option(d)) for d in (index.document(s) for s in selected if s not in known) if d is not None
-    ]
+    known = {d["doc_id"] for d, _ in options}
+    extra = [(d, _option(d)) for d in (index.document(s) for s in selected if s not in known) if d is not None]
     first = selected[0] if selected else None
-    return Markup(
-        "".join(h.replace("<option ", "<option selected ", 1) if i == first else h for i, h in extra + options)
-    )
+    return Markup("".join(_option(d, True) if d["doc_id"] == first else h for d, h in extra + options))
 
 
-def _option(d: dict[str, Any]) -> str:
-    return f'<option value="{escape(d["doc_id"])}">{escape(d["title"][:80])}</option>'
+def _option(d: dict[str, Any], selected: bool = False) -> str:
+    mark = " selected" if selected else ""
+    return f'<option value="{escape(d["doc_id"])}"{mark}>{escape(d["title"][:80])}</option>'
 
 
 def _ui(request: Request) -> str:
