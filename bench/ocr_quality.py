@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from kb.errors import KBError
@@ -51,14 +52,15 @@ def flexible_cer(ref: str, hyp: str) -> float:
     hyps = [squash(x) for x in hyp.splitlines() if x.strip()]
     errors = 0
     for line in refs:
-        scores = [Levenshtein.normalized_distance(line, h) for h in hyps]
-        best = min(range(len(hyps)), key=scores.__getitem__, default=None)
-        if best is None or scores[best] > 0.5:
-            errors += len(line)
-            continue
-        errors += Levenshtein.distance(line, hyps.pop(best))
+        best = process.extractOne(line, hyps, scorer=Levenshtein.normalized_distance, score_cutoff=0.5)
+        errors += len(line) if best is None else Levenshtein.distance(line, hyps.pop(best[2]))
     errors += sum(len(h) for h in hyps)
     return errors / max(1, sum(map(len, refs)))
+
+
+def weighted(rates: list[float], lengths: list[int]) -> float:
+    """Errors behind per-page rates: each rate times its page's reference length."""
+    return sum(x * n for x, n in zip(rates, lengths, strict=True))
 
 
 def pages_of(path: Path) -> list[str]:
@@ -80,13 +82,11 @@ def measure_cer(rows: list[dict[str, str]]) -> dict[str, Any]:
             errs = [cer(refs[i], got[i]) for i in keep]
             flex = [flexible_cer(refs[i], got[i]) for i in keep]
             lens = [len(squash(refs[i])) for i in keep]
-            weighted = lambda e, lens=lens: sum(x * n for x, n in zip(e, lens, strict=True))  # noqa: E731
-
-            per_doc[r["file"]] = {"pages": len(keep), "cer": round(weighted(errs) / max(1, sum(lens)), 4),
-                                  "flexible_cer": round(weighted(flex) / max(1, sum(lens)), 4)}  # fmt: skip
+            per_doc[r["file"]] = {"pages": len(keep), "cer": round(weighted(errs, lens) / max(1, sum(lens)), 4),
+                                  "flexible_cer": round(weighted(flex, lens) / max(1, sum(lens)), 4)}  # fmt: skip
             if "infographic" not in r["category"]:
-                total_err += weighted(errs)
-                total_flex += weighted(flex)
+                total_err += weighted(errs, lens)
+                total_flex += weighted(flex, lens)
                 total_len += sum(lens)
             pages += len(keep)
         out[f"{dpi}dpi"] = {"cer_clean_pages": round(total_err / max(1, total_len), 4),
